@@ -1,0 +1,267 @@
+"""Execute one text editor command for one tool version and produce the exact result text.
+
+`Editor.run(input)` never raises for anything the model sent: every failure becomes a
+`ToolResult` with `is_error=True` and a message from `messages.py`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from . import messages
+from .commands import Create, Insert, StrReplace, UndoEdit, View, parse_command
+from .errors import ToolError
+from .history import History, digest
+from .matching import Match, find_tolerant, multiple_matches_error, not_found_hints, occurrences
+from .textfile import TextFile, count_lines, get_lines, line_offset, number_lines
+from .toolspec import ToolSpec
+from .workspace import Snapshot, Target, Workspace
+
+SNIPPET_LINES = 4
+DEFAULT_OUTPUT_LIMIT = 16000
+
+
+class ToolResult(BaseModel):
+    """What goes back to the model in a `tool_result` block."""
+
+    content: str
+    is_error: bool = False
+
+
+class Editor:
+    """One editing session on a workspace with one tool version; undo history lives here."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        tool: ToolSpec,
+        *,
+        max_characters: int | None = None,
+        strict: bool = False,
+        output_limit: int = DEFAULT_OUTPUT_LIMIT,
+    ) -> None:
+        self.workspace = workspace
+        self.tool = tool
+        self.strict = strict
+        self.view_limit = max_characters if (max_characters and tool.max_characters) else output_limit
+        self.output_limit = output_limit
+        self.history = History()
+
+    def run(self, raw_input: object) -> ToolResult:
+        """Execute one `tool_use.input`; errors come back as `is_error` results."""
+        try:
+            command = parse_command(raw_input, self.tool)
+            if isinstance(command, View):
+                return ToolResult(content=self.view(command))
+            if isinstance(command, Create):
+                content = self.create(command)
+            elif isinstance(command, StrReplace):
+                content = self.str_replace(command)
+            elif isinstance(command, Insert):
+                content = self.insert(command)
+            else:
+                content = self.undo_edit(command)
+            return ToolResult(content=self._clip(content))
+        except ToolError as error:
+            return ToolResult(content=self._clip(error.message), is_error=True)
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def _clip(self, text: str) -> str:
+        if len(text) <= self.output_limit:
+            return text
+        return text[: self.output_limit] + "\n" + messages.CLIPPED_OUTPUT
+
+    def _existing_file(self, path: str) -> tuple[Target, Snapshot]:
+        target = self.workspace.resolve(path)
+        kind = self.workspace.kind(target)
+        if kind == "missing":
+            message = messages.PATH_NOT_FOUND.format(path=target.display)
+            suggestion = self.workspace.suggest(target)
+            raise ToolError(message + (messages.PATH_NOT_FOUND_HINT.format(suggestion=suggestion) if suggestion else ""))
+        if kind == "directory":
+            raise ToolError(messages.PATH_IS_DIRECTORY.format(path=target.display))
+        self.workspace.check_writable(target)
+        return target, self.workspace.read(target)
+
+    def _encode(self, target: Target, text_file: TextFile, new_text: str) -> bytes:
+        try:
+            return text_file.encode(new_text)
+        except UnicodeEncodeError as exc:
+            char = exc.object[exc.start : exc.end]
+            raise ToolError(
+                messages.CANNOT_ENCODE.format(path=target.display, encoding=text_file.encoding, char=char)
+            ) from None
+
+    def _write(self, target: Target, before: Snapshot, data: bytes) -> str:
+        """Replace the file, record undo history, and return a note about hard links if any."""
+        self.workspace.replace(target, data, before)
+        self.history.record(target.real, before.data, data)
+        if before.stat.st_nlink > 1:
+            return messages.HARDLINK_NOTE.format(count=before.stat.st_nlink, path=target.display)
+        return ""
+
+    def _numbered_view(self, normalized: str, first: int, last: int) -> str:
+        """Lines first..last, numbered, clipped to the view limit with a note saying how to page."""
+        start = line_offset(normalized, first)
+        end = line_offset(normalized, last + 1) if last < count_lines(normalized) else len(normalized)
+        segment = normalized[start:end]
+        clipped = len(segment) > self.view_limit
+        if clipped:
+            segment = segment[: self.view_limit]
+        partial = clipped and not segment.endswith("\n") and normalized[start + len(segment)] != "\n"
+        if segment.endswith("\n"):
+            segment = segment[:-1]
+        lines = segment.split("\n")
+        body = number_lines(lines, first)
+        if clipped:
+            shown_last = first + len(lines) - 1
+            next_first = shown_last if partial else shown_last + 1
+            next_last = min(last, next_first + max(shown_last - first, 1))
+            body += "\n" + messages.CLIPPED.format(
+                first=first,
+                last=shown_last,
+                total=count_lines(normalized),
+                partial=messages.CLIPPED_PARTIAL if partial else "",
+                next_first=next_first,
+                next_last=next_last,
+            )
+        return body
+
+    # --- commands ---------------------------------------------------------------------
+
+    def view(self, command: View) -> str:
+        target = self.workspace.resolve(command.path)
+        kind = self.workspace.kind(target)
+        if kind == "missing":
+            message = messages.PATH_NOT_FOUND.format(path=target.display)
+            suggestion = self.workspace.suggest(target)
+            raise ToolError(message + (messages.PATH_NOT_FOUND_HINT.format(suggestion=suggestion) if suggestion else ""))
+        if kind == "directory":
+            if command.view_range is not None:
+                raise ToolError(messages.VIEW_RANGE_ON_DIRECTORY)
+            entries, hidden, capped = self.workspace.list_directory(target)
+            content = messages.VIEW_DIRECTORY.format(path=target.display, body="\n".join(entries))
+            if capped:
+                content += messages.VIEW_DIRECTORY_CAPPED.format(count=len(entries) - 1)
+            if hidden:
+                content += messages.VIEW_HIDDEN_COUNT.format(count=hidden, path=target.display)
+            return self._clip(content)
+        normalized = self.workspace.read(target).text.normalized
+        total = count_lines(normalized)
+        first, last, note = 1, total, ""
+        if command.view_range is not None:
+            first, last = command.view_range
+            if first < 1 or first > total:
+                raise ToolError(
+                    messages.VIEW_RANGE_FIRST.format(view_range=command.view_range, first=first, valid=[1, total])
+                )
+            if last == -1:
+                last = total
+            elif last < first:
+                raise ToolError(messages.VIEW_RANGE_ORDER.format(view_range=command.view_range, first=first, last=last))
+            elif last > total:
+                last, note = total, messages.VIEW_RANGE_CLAMPED.format(lines=total, first=first)
+        if total == 0:
+            return messages.VIEW_EMPTY_FILE.format(path=target.display)
+        body = self._numbered_view(normalized, first, last)
+        return messages.VIEW_FILE.format(path=target.display, body=body) + note
+
+    def create(self, command: Create) -> str:
+        target = self.workspace.resolve(command.path)
+        self.workspace.check_writable(target)
+        kind = self.workspace.kind(target)
+        if kind == "file":
+            raise ToolError(messages.PATH_EXISTS.format(path=target.display))
+        if kind == "directory":
+            raise ToolError(messages.PATH_IS_DIRECTORY.format(path=target.display))
+        data = command.file_text.encode("utf-8")
+        directories = self.workspace.create(target, data)
+        self.history.record(target.real, None, data)
+        content = messages.CREATED.format(path=target.display)
+        if directories:
+            content += messages.CREATED_DIRECTORIES.format(directories=", ".join(directories))
+        return content
+
+    def str_replace(self, command: StrReplace) -> str:
+        target, before = self._existing_file(command.path)
+        text_file = before.text
+        normalized = text_file.normalized
+        old = command.old_str.replace("\r\n", "\n")
+        new = (command.new_str or "").replace("\r\n", "\n")
+        if not old:
+            raise ToolError(messages.OLD_STR_EMPTY)
+        if not old.strip():
+            raise ToolError(messages.OLD_STR_BLANK)
+        if old == new:
+            raise ToolError(messages.OLD_EQUALS_NEW)
+        found = occurrences(normalized, old)
+        if len(found) > 1:
+            raise ToolError(multiple_matches_error(normalized, old, found, command.old_str))
+        match: Match | None = Match(found[0], found[0] + len(old), new) if found else None
+        if match is None and not self.strict:
+            match = find_tolerant(normalized, old, new)
+        if match is None:
+            hints = not_found_hints(normalized, old, new, has_crlf="\r\n" in text_file.text)
+            raise ToolError(messages.NOT_FOUND.format(old_str=command.old_str, path=target.display) + hints)
+        start = text_file.to_original_offset(match.start)
+        end = text_file.to_original_offset(match.end)
+        new_text = text_file.text[:start] + match.replacement.replace("\n", text_file.eol) + text_file.text[end:]
+        note = self._write(target, before, self._encode(target, text_file, new_text))
+        new_normalized = normalized[: match.start] + match.replacement + normalized[match.end :]
+        line = normalized.count("\n", 0, match.start)  # lines before the edit
+        first = max(1, line - SNIPPET_LINES + 1)
+        last = min(count_lines(new_normalized), line + SNIPPET_LINES + 1 + match.replacement.count("\n"))
+        snippet = number_lines(get_lines(new_normalized, first, last), first)
+        return messages.EDITED.format(path=target.display, snippet=snippet) + match.note + note
+
+    def insert(self, command: Insert) -> str:
+        target, before = self._existing_file(command.path)
+        text_file = before.text
+        normalized = text_file.normalized
+        total = count_lines(normalized)
+        line = command.insert_line
+        if line < 0 or line > total:
+            message = messages.INSERT_LINE_RANGE.format(line=line, lines=total)
+            raise ToolError(message + (messages.INSERT_LINE_APPEND.format(lines=total) if line > total else ""))
+        text = (command.text or "").replace("\r\n", "\n")
+        if text.endswith("\n"):
+            text = text[:-1]  # the inserted block is whole lines: its own last newline is implied
+        eol = text_file.eol
+        block = text.replace("\n", eol)
+        if line < total:
+            position, piece = line_offset(normalized, line + 1), block + eol
+        elif not normalized or normalized.endswith("\n"):
+            position, piece = len(normalized), block + eol
+        else:  # after an unterminated last line: keep the file without a final newline
+            position, piece = len(normalized), eol + block
+        offset = text_file.to_original_offset(position)
+        new_text = text_file.text[:offset] + piece + text_file.text[offset:]
+        note = self._write(target, before, self._encode(target, text_file, new_text))
+        inserted = text.count("\n") + 1
+        new_normalized = new_text.replace("\r\n", "\n") if "\r\n" in new_text else new_text
+        first = max(1, line - SNIPPET_LINES + 1)
+        last = min(count_lines(new_normalized), line + inserted + SNIPPET_LINES)
+        snippet = number_lines(get_lines(new_normalized, first, last), first)
+        return messages.INSERTED.format(path=target.display, snippet=snippet) + note
+
+    def undo_edit(self, command: UndoEdit) -> str:
+        target = self.workspace.resolve(command.path)
+        entry = self.history.last(target.real)
+        if entry is None:
+            raise ToolError(messages.UNDO_NONE.format(path=target.display))
+        current = self.workspace.current_bytes(target)
+        if current is None or digest(current) != entry.after_digest:
+            raise ToolError(messages.UNDO_CONFLICT.format(path=target.display))
+        if entry.before is None:
+            self.workspace.remove(target)
+            self.history.pop(target.real)
+            return messages.UNDONE_CREATE.format(path=target.display)
+        snapshot = self.workspace.read(target)
+        if snapshot.data != current:
+            raise ToolError(messages.UNDO_CONFLICT.format(path=target.display))
+        self.workspace.replace(target, entry.before, snapshot)
+        self.history.pop(target.real)
+        normalized = TextFile.decode(entry.before).normalized
+        body = self._numbered_view(normalized, 1, count_lines(normalized)) if normalized else ""
+        return messages.UNDONE.format(path=target.display, body=body)

@@ -1,0 +1,185 @@
+"""Lossless text form of a file: decode, keep every byte's meaning, encode back exactly.
+
+The editor works on `str`, but a file is bytes. `TextFile` remembers how the bytes were
+spelled (encoding, byte-order mark, line endings, final newline) so that writing the text
+back produces the original bytes everywhere the edit did not touch.
+
+The line model used by every command lives here too: a file has N lines, where N is the
+number of line breaks plus one if the file ends in a non-empty unterminated line. There is
+no phantom empty line after a final newline.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+# Byte-order marks we recognise, longest first so UTF-32 wins over UTF-16.
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+# Control characters that almost never appear in text (tab, LF, FF, CR and ESC excluded).
+_BINARY_CONTROLS = bytes(set(range(0x20)) - {0x08, 0x09, 0x0A, 0x0C, 0x0D, 0x1B})
+
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF8", "GIF image"),
+    (b"%PDF-", "PDF document"),
+    (b"PK\x03\x04", "ZIP archive"),
+    (b"\x7fELF", "ELF executable"),
+    (b"\x1f\x8b", "gzip archive"),
+)
+
+_LINE_CHUNK = 1 << 16
+
+
+class NotTextError(ValueError):
+    """The bytes are not a text file the editor can safely round-trip."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+def describe_binary(data: bytes) -> str:
+    """Name what a binary file probably is, for the model's error message."""
+    for signature, kind in _SIGNATURES:
+        if data.startswith(signature):
+            return kind
+    return "binary data"
+
+
+def _legacy_encoding(data: bytes) -> str:
+    """Best single-codec guess for non-UTF-8 bytes that still round-trips exactly."""
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        guess = best.encoding if best is not None else None
+    except Exception:  # detection is a nicety; latin-1 below always works
+        guess = None
+    for encoding in (guess, "cp1252"):
+        if not encoding:
+            continue
+        try:
+            if data.decode(encoding).encode(encoding) == data:
+                return encoding
+        except (UnicodeError, LookupError):
+            continue
+    return "latin-1"  # maps every byte to one code point: always lossless
+
+
+@dataclass
+class TextFile:
+    """Decoded text (original line endings kept) plus how to turn it back into bytes."""
+
+    text: str
+    encoding: str = "utf-8"
+    bom: bytes = b""
+
+    @classmethod
+    def decode(cls, data: bytes) -> TextFile:
+        for bom, encoding in _BOMS:
+            if data.startswith(bom):
+                try:
+                    return cls(data[len(bom) :].decode(encoding), encoding, bom)
+                except UnicodeDecodeError as exc:
+                    raise NotTextError(f"invalid {encoding} text after a byte-order mark") from exc
+        if b"\x00" in data:
+            raise NotTextError(describe_binary(data))
+        try:
+            return cls(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            pass
+        sample = data[:8192]
+        if sum(sample.count(c) for c in _BINARY_CONTROLS) > len(sample) // 20:
+            raise NotTextError(describe_binary(data))
+        encoding = _legacy_encoding(data)
+        return cls(data.decode(encoding), encoding)
+
+    def encode(self, text: str | None = None) -> bytes:
+        """Bytes for `text` (default: this file's text) in this file's encoding and BOM."""
+        return self.bom + (self.text if text is None else text).encode(self.encoding)
+
+    # --- line endings -------------------------------------------------------------
+
+    @property
+    def normalized(self) -> str:
+        """The text with every CRLF turned into LF: what the model sees and matches against."""
+        return self.text.replace("\r\n", "\n") if "\r\n" in self.text else self.text
+
+    @property
+    def eol(self) -> str:
+        """The line ending to use for new lines: the file's majority (LF on a tie or no lines)."""
+        crlf = self.text.count("\r\n")
+        return "\r\n" if crlf and crlf * 2 > self.text.count("\n") else "\n"
+
+    def to_original_offset(self, normalized_offset: int) -> int:
+        """Map an offset in `normalized` to the same place in `text`."""
+        if "\r\n" not in self.text:
+            return normalized_offset
+        # Every CRLF before the place adds one character in the original text.
+        norm = self.normalized
+        lf_before = norm.count("\n", 0, normalized_offset)
+        if self.text.count("\r\n") == self.text.count("\n"):
+            return normalized_offset + lf_before
+        # Mixed endings: walk the original line by line (rare, so plainness beats speed).
+        original, seen = 0, 0
+        while seen < lf_before:
+            original = self.text.index("\n", original) + 1
+            seen += 1
+        line_start_norm = norm.rfind("\n", 0, normalized_offset) + 1
+        return original + (normalized_offset - line_start_norm)
+
+
+# --- the line model, on normalized text ----------------------------------------------
+
+
+def count_lines(text: str) -> int:
+    """Number of lines: line breaks, plus one for a non-empty unterminated last line."""
+    if not text:
+        return 0
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
+
+
+def line_offset(text: str, line: int) -> int:
+    """Offset where 1-based `line` starts (len(text) past the last line), without splitting."""
+    if line <= 1:
+        return 0
+    wanted = line - 1  # newlines to skip
+    position = 0
+    size = len(text)
+    while position < size:
+        end = min(position + _LINE_CHUNK, size)
+        in_chunk = text.count("\n", position, end)
+        if in_chunk < wanted:
+            wanted -= in_chunk
+            position = end
+            continue
+        for _ in range(wanted):
+            position = text.index("\n", position) + 1
+        return position
+    return size
+
+
+def get_lines(text: str, first: int, last: int) -> list[str]:
+    """Lines `first`..`last` (1-based, inclusive) of normalized text, without their breaks."""
+    if last < first:
+        return []
+    start = line_offset(text, first)
+    end = line_offset(text, last + 1) if last < count_lines(text) else len(text)
+    chunk = text[start:end]
+    if chunk.endswith("\n"):
+        chunk = chunk[:-1]
+    return chunk.split("\n")
+
+
+def number_lines(lines: list[str], first: int) -> str:
+    """`cat -n` style: the line number right-aligned in six columns, a tab, the line."""
+    return "\n".join(f"{number:6}\t{line}" for number, line in enumerate(lines, first))
