@@ -12,7 +12,7 @@ from . import messages
 from .commands import Create, Insert, StrReplace, UndoEdit, View, parse_command
 from .errors import ToolError
 from .history import History, digest
-from .matching import Match, find_tolerant, multiple_matches_error, not_found_hints, occurrences
+from .matching import Match, describe_lines, find_tolerant, multiple_matches_error, not_found_hints, occurrences
 from .textfile import TextFile, count_lines, get_lines, line_offset, number_lines
 from .toolspec import ToolSpec
 from .workspace import Snapshot, Target, Workspace
@@ -105,28 +105,25 @@ class Editor:
         """Lines first..last, numbered, clipped to the view limit with a note saying how to page."""
         start = line_offset(normalized, first)
         end = line_offset(normalized, last + 1) if last < count_lines(normalized) else len(normalized)
-        segment = normalized[start:end]
-        clipped = len(segment) > self.view_limit
-        if clipped:
-            segment = segment[: self.view_limit]
-        partial = clipped and not segment.endswith("\n") and normalized[start + len(segment)] != "\n"
-        if segment.endswith("\n"):
-            segment = segment[:-1]
-        lines = segment.split("\n")
-        body = number_lines(lines, first)
-        if clipped:
-            shown_last = first + len(lines) - 1
-            next_first = shown_last if partial else shown_last + 1
-            next_last = min(last, next_first + max(shown_last - first, 1))
-            body += "\n" + messages.CLIPPED.format(
-                first=first,
-                last=shown_last,
-                total=count_lines(normalized),
-                partial=messages.CLIPPED_PARTIAL if partial else "",
-                next_first=next_first,
-                next_last=next_last,
-            )
-        return body
+        if end - start <= self.view_limit:
+            return number_lines(normalized[start:end].removesuffix("\n").split("\n"), first)
+        segment = normalized[start : start + self.view_limit + 1]
+        cut = segment.rfind("\n")
+        if cut <= 0:  # the first line alone is longer than the limit: show its beginning
+            length = normalized.find("\n", start)
+            length = (len(normalized) if length < 0 else length) - start
+            note = messages.CLIPPED_LINE.format(line=first, length=length, shown=self.view_limit)
+            return number_lines([normalized[start : start + self.view_limit]], first) + "\n" + note
+        lines = segment[:cut].split("\n")
+        shown_last = first + len(lines) - 1
+        next_last = min(last, shown_last + len(lines))
+        note = messages.CLIPPED.format(
+            lines=describe_lines(first, shown_last),
+            total=count_lines(normalized),
+            next_first=shown_last + 1,
+            next_last=next_last,
+        )
+        return number_lines(lines, first) + "\n" + note
 
     # --- commands ---------------------------------------------------------------------
 

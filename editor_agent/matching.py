@@ -62,6 +62,10 @@ def line_numbers(text: str, offsets: list[int]) -> list[int]:
     return numbers
 
 
+def describe_lines(first: int, last: int) -> str:
+    return f"line {first}" if first == last else f"lines {first}-{last}"
+
+
 def multiple_matches_error(text: str, old: str, offsets: list[int], shown_old: str) -> str:
     """The reference's message, with the real starting line of every match and one line of context."""
     numbers = line_numbers(text, offsets)
@@ -120,6 +124,16 @@ def _indent_delta(file_lines: list[str], old_lines: list[str]) -> tuple[str, str
     return delta if delta and delta != ("", "") else None
 
 
+def _describe_indent(added: str, removed: str) -> str:
+    """'4 more spaces', '1 fewer tab' or a repr for mixed whitespace."""
+    prefix = added or removed
+    direction = "more" if added else "fewer"
+    for char, word in ((" ", "space"), ("\t", "tab")):
+        if prefix == char * len(prefix):
+            return f"{len(prefix)} {direction} {word}{'s' if len(prefix) != 1 else ''} of indentation"
+    return f"{direction} indentation ({prefix!r})"
+
+
 def _reindent(text: str, added: str, removed: str) -> str:
     lines = text.split("\n")
     out = []
@@ -160,7 +174,7 @@ def find_tolerant(text: str, old: str, new: str) -> Match | None:
         if len(hits) == 1:
             first = hits[0] + 1
             start, end = span(hits[0])
-            note = messages.TIER_NOTE.format(first=first, last=first + len(old_lines) - 1, tier=tier)
+            note = messages.TIER_NOTE.format(lines=describe_lines(first, first + len(old_lines) - 1), tier=tier)
             return Match(start, end, new, note)
         if len(hits) > 1:
             return None
@@ -173,9 +187,8 @@ def find_tolerant(text: str, old: str, new: str) -> Match | None:
     if len(candidates) == 1:
         index, (added, removed) = candidates[0]
         start, end = span(index)
-        described = f"{len(added or removed)} {'more' if added else 'fewer'} leading characters in the file"
-        tier = messages.TIER_INDENT.format(delta=described)
-        note = messages.TIER_NOTE.format(first=index + 1, last=index + len(old_lines), tier=tier)
+        tier = messages.TIER_INDENT.format(delta=_describe_indent(added, removed))
+        note = messages.TIER_NOTE.format(lines=describe_lines(index + 1, index + len(old_lines)), tier=tier)
         return Match(start, end, _reindent(new, added, removed), note)
     return None
 
@@ -220,6 +233,27 @@ def _closest(text: str, old: str) -> str:
     return messages.HINT_CLOSEST.format(first=first, last=last, score=int(best_score * 100), snippet=snippet)
 
 
+def _whitespace_hint(text: str, old: str) -> str:
+    """Say where the file indents with tabs and `old` with spaces (or the other way round)."""
+    if count_lines(text) > _CLOSEST_MAX_LINES:
+        return ""
+    file_lines = text.split("\n")
+    by_content: dict[str, int] = {}
+    for index, line in enumerate(file_lines):
+        if line.strip():
+            by_content.setdefault(line.strip(), index)
+    for old_line in old.split("\n"):
+        index = by_content.get(old_line.strip()) if old_line.strip() else None
+        if index is None:
+            continue
+        file_indent, old_indent = _leading(file_lines[index]), _leading(old_line)
+        if "\t" in file_indent and "\t" not in old_indent and old_indent:
+            return messages.HINT_TABS.format(line=index + 1)
+        if "\t" in old_indent and "\t" not in file_indent:
+            return messages.HINT_SPACES.format(line=index + 1)
+    return ""
+
+
 def not_found_hints(text: str, old: str, new: str, has_crlf: bool) -> str:
     """Specific advice for the model's next try after `old` was not found in `text`."""
     hints = ""
@@ -227,22 +261,10 @@ def not_found_hints(text: str, old: str, new: str, has_crlf: bool) -> str:
     prefix = _LINE_NUMBER_PREFIX.match(first_line)
     if prefix:
         hints += messages.HINT_LINE_NUMBERS.format(prefix=prefix.group(0).replace("\t", "\\t"))
-    if "\\n" in old and "\n" not in old and old.replace("\\n", "\n") in text:
+    if "\\n" in old and "\n" not in old and old.replace("\\n", "\n").replace("\\t", "\t") in text:
         hints += messages.HINT_ESCAPED_NEWLINES
-    old_lines = [line for line in old.split("\n") if line.strip()]
-    if old_lines and count_lines(text) <= _CLOSEST_MAX_LINES:
-        file_lines = text.split("\n")
-        stripped = [line.strip() for line in file_lines]
-        target = old_lines[0].strip()
-        for index, line in enumerate(stripped):
-            if line == target and _leading(file_lines[index]) != _leading(old_lines[0]):
-                file_indent, old_indent = _leading(file_lines[index]), _leading(old_lines[0])
-                if "\t" in file_indent and "\t" not in old_indent:
-                    hints += messages.HINT_TABS.format(line=index + 1)
-                elif "\t" in old_indent and "\t" not in file_indent:
-                    hints += messages.HINT_SPACES.format(line=index + 1)
-                break
-    if new.strip():
+    hints += _whitespace_hint(text, old)
+    if len(new.strip()) >= 10 or "\n" in new.strip():
         position = text.find(new)
         if position >= 0:
             hints += messages.HINT_ALREADY_PRESENT.format(line=text.count("\n", 0, position) + 1)

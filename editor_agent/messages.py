@@ -68,11 +68,13 @@ VIEW_RANGE_ORDER = (
 VIEW_RANGE_CLAMPED = "NOTE: The file has only {lines} lines, so lines {first}-{lines} are shown."
 # better than the reference: the note says which lines were shown and how to page on
 CLIPPED = (
-    "<response clipped><NOTE>To save on context only part of this file has been shown to you: lines "
-    "{first}-{last} of {total}{partial}. Call `view` with `view_range` (e.g. [{next_first}, {next_last}]) "
-    "to see the rest.</NOTE>"
+    "<response clipped><NOTE>To save on context only part of this file has been shown to you: {lines} "
+    "of {total}. Call `view` with `view_range` (e.g. [{next_first}, {next_last}]) to see more.</NOTE>"
 )
-CLIPPED_PARTIAL = ", the last of them cut short"
+CLIPPED_LINE = (
+    "<response clipped><NOTE>Line {line} has {length} characters; only the first {shown} are shown. To change "
+    "it, use `str_replace` with a unique piece of the text shown.</NOTE>"
+)
 CLIPPED_OUTPUT = (
     "<response clipped><NOTE>To save on context only part of this output has been shown to you.</NOTE>"
 )
@@ -110,7 +112,7 @@ HINT_LINE_NUMBERS = (
 )
 HINT_ESCAPED_NEWLINES = (
     "\nHint: `old_str` contains the two characters `\\n` but no real line break; the file has real line "
-    "breaks there. Send real newlines, not escaped ones."
+    "breaks (and tabs) there. Send real newlines and tabs, not escaped ones."
 )
 HINT_TABS = (
     "\nHint: the file indents with tabs where `old_str` has spaces (near line {line}). Copy the whitespace "
@@ -122,14 +124,13 @@ HINT_SPACES = (
 )
 HINT_ALREADY_PRESENT = "\nNote: `new_str` already appears in the file at line {line}; the edit may have been applied already."
 HINT_CLOSEST = "\nDid you mean lines {first}-{last}? They are the closest match ({score}% similar):\n{snippet}"
-HINT_CRLF = " (The file has CRLF line endings; they match the `\\n` you send, so they are not the problem.)"
+HINT_CRLF = "\nNote: the file has CRLF line endings; they match the `\\n` you send, so they are not the problem."
 TIER_NOTE = (
-    "\nNote: `old_str` did not match exactly; it matched lines {first}-{last} once {tier}. Those lines "
-    "were replaced."
+    "\nNote: `old_str` did not match exactly; it matched {lines} once {tier}. Those lines were replaced."
 )
 TIER_TRAILING = "after ignoring trailing whitespace"
 TIER_UNICODE = "after treating typographic quotes, dashes and special spaces as plain ones"
-TIER_INDENT = "with a different indentation ({delta}); `new_str` was re-indented by the same amount"
+TIER_INDENT = "with a different indentation (the file has {delta}); `new_str` was re-indented to match"
 HARDLINK_NOTE = (
     "\nNote: this file had {count} hard links; the edit replaced {path} only, the other links keep the old text."
 )

@@ -171,7 +171,7 @@ class Workspace:
         """`file`, `directory` or `missing`; special files raise ToolError."""
         try:
             info = os.stat(target.real)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return "missing"
         except OSError as exc:
             raise ToolError(messages.IO_READ.format(path=target.display, reason=exc.strerror)) from None
@@ -340,7 +340,7 @@ class Workspace:
         created: list[str] = []
         missing: list[Path] = []
         parent = target.real.parent
-        while not parent.exists():
+        while not (parent.exists() or parent.is_symlink()):
             missing.append(parent)
             parent = parent.parent
         if not parent.is_dir():
