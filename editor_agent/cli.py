@@ -10,7 +10,8 @@ import argparse
 import json
 import sys
 import warnings
-from typing import Sequence, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 from . import __version__
 from .editor import Editor
@@ -86,7 +87,10 @@ def _exec(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         try:
             tool_input = json.loads(line)
         except json.JSONDecodeError as exc:
-            result = {"content": f"Input line {number} is not valid JSON: {exc.msg} (column {exc.colno}).", "is_error": True}
+            result = {
+                "content": f"Input line {number} is not valid JSON: {exc.msg} (column {exc.colno}).",
+                "is_error": True,
+            }
         else:
             result = editor.run(tool_input).model_dump()
         out.write(json.dumps(result, ensure_ascii=False) + "\n")

@@ -6,7 +6,7 @@ or raises `InputError` with a message written for the model (never a pydantic tr
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, ValidationError
 
@@ -56,7 +56,7 @@ class UndoEdit(_Input):
     command: Literal["undo_edit"]
 
 
-ToolInput = Annotated[Union[View, Create, StrReplace, Insert, UndoEdit], Field(discriminator="command")]
+ToolInput = Annotated[View | Create | StrReplace | Insert | UndoEdit, Field(discriminator="command")]
 _adapter: TypeAdapter[ToolInput] = TypeAdapter(ToolInput)
 
 # Parameters whose absence has a message of its own in the reference implementation.

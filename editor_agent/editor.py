@@ -78,7 +78,9 @@ class Editor:
         if kind == "missing":
             message = messages.PATH_NOT_FOUND.format(path=target.display)
             suggestion = self.workspace.suggest(target)
-            raise ToolError(message + (messages.PATH_NOT_FOUND_HINT.format(suggestion=suggestion) if suggestion else ""))
+            raise ToolError(
+                message + (messages.PATH_NOT_FOUND_HINT.format(suggestion=suggestion) if suggestion else "")
+            )
         if kind == "directory":
             raise ToolError(messages.PATH_IS_DIRECTORY.format(path=target.display))
         self.workspace.check_writable(target)
@@ -133,7 +135,9 @@ class Editor:
         if kind == "missing":
             message = messages.PATH_NOT_FOUND.format(path=target.display)
             suggestion = self.workspace.suggest(target)
-            raise ToolError(message + (messages.PATH_NOT_FOUND_HINT.format(suggestion=suggestion) if suggestion else ""))
+            raise ToolError(
+                message + (messages.PATH_NOT_FOUND_HINT.format(suggestion=suggestion) if suggestion else "")
+            )
         if kind == "directory":
             if command.view_range is not None:
                 raise ToolError(messages.VIEW_RANGE_ON_DIRECTORY)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from . import messages
 from .textfile import count_lines, get_lines, number_lines
@@ -105,7 +105,7 @@ def _windows(file_keys: list[str], old_keys: list[str]) -> list[int]:
 def _indent_delta(file_lines: list[str], old_lines: list[str]) -> tuple[str, str] | None:
     """A uniform indentation change (added, removed) turning `old_lines` into `file_lines`."""
     delta: tuple[str, str] | None = None
-    for file_line, old_line in zip(file_lines, old_lines):
+    for file_line, old_line in zip(file_lines, old_lines, strict=True):
         if not file_line.strip() and not old_line.strip():
             continue
         if file_line.strip() != old_line.strip():

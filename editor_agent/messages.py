@@ -10,9 +10,7 @@ INPUT_NOT_OBJECT = "The tool input must be a JSON object with a `command` and a 
 COMMAND_MISSING = "Parameter `command` is required. The allowed commands for the {name} tool are: {allowed}"
 COMMAND_UNKNOWN = "Unrecognized command {command}. The allowed commands for the {name} tool are: {allowed}"
 # better than the reference: say why undo_edit is missing
-NO_UNDO_IN_VERSION = (
-    ". ({type} has no undo_edit: to revert an edit, use str_replace with the previous text.)"
-)
+NO_UNDO_IN_VERSION = ". ({type} has no undo_edit: to revert an edit, use str_replace with the previous text.)"
 PARAM_REQUIRED = "Parameter `{param}` is required for command: {command}"
 PARAM_UNKNOWN = "Parameter `{param}` is not accepted by command: {command}. Remove it and try again."
 PARAM_TYPE = "Parameter `{param}` of command {command} must be {expected}, got {got}."
@@ -21,8 +19,7 @@ INSERT_BOTH = "Give the text to insert once, as `insert_text` (or `new_str`), no
 # --- paths and the workspace --------------------------------------------------------
 PATH_EMPTY = "Parameter `path` is empty. Give a path inside {mount}, e.g. {mount}/file.py"
 PATH_OUTSIDE = (
-    "The path {path} is outside the workspace. Paths must be inside {mount} (e.g. {mount}/file.py) "
-    "or relative to it."
+    "The path {path} is outside the workspace. Paths must be inside {mount} (e.g. {mount}/file.py) or relative to it."
 )
 PATH_ESCAPES = "The path {path} escapes the workspace through a symbolic link; it cannot be used."
 PATH_NOT_FOUND = "The path {path} does not exist. Please provide a valid path."
@@ -61,8 +58,7 @@ VIEW_RANGE_FIRST = (
     "of the file: {valid}"
 )
 VIEW_RANGE_ORDER = (
-    "Invalid `view_range`: {view_range}. Its second element `{last}` should be larger or equal than its first "
-    "`{first}`"
+    "Invalid `view_range`: {view_range}. Its second element `{last}` should be larger or equal than its first `{first}`"
 )
 # better than the reference: a range past the end is clamped instead of refused
 VIEW_RANGE_CLAMPED = "NOTE: The file has only {lines} lines, so lines {first}-{lines} are shown."
@@ -75,9 +71,7 @@ CLIPPED_LINE = (
     "<response clipped><NOTE>Line {line} has {length} characters; only the first {shown} are shown. To change "
     "it, use `str_replace` with a unique piece of the text shown.</NOTE>"
 )
-CLIPPED_OUTPUT = (
-    "<response clipped><NOTE>To save on context only part of this output has been shown to you.</NOTE>"
-)
+CLIPPED_OUTPUT = "<response clipped><NOTE>To save on context only part of this output has been shown to you.</NOTE>"
 
 # --- create ---------------------------------------------------------------------------
 CREATED = "File created successfully at: {path}"
@@ -96,7 +90,9 @@ OLD_STR_BLANK = (
     "No replacement was performed: `old_str` contains only whitespace, which is ambiguous. Include the text "
     "around it so that it matches exactly one place."
 )
-OLD_EQUALS_NEW = "No replacement was performed: `old_str` and `new_str` are identical, so the edit would change nothing."
+OLD_EQUALS_NEW = (
+    "No replacement was performed: `old_str` and `new_str` are identical, so the edit would change nothing."
+)
 NOT_FOUND = "No replacement was performed, old_str `{old_str}` did not appear verbatim in {path}."
 # better than the reference: real line numbers for multi-line old_str, and one line of context each
 MULTIPLE = (
@@ -122,12 +118,12 @@ HINT_SPACES = (
     "\nHint: the file indents with spaces where `old_str` has tabs (near line {line}). Copy the whitespace "
     "exactly as in the file."
 )
-HINT_ALREADY_PRESENT = "\nNote: `new_str` already appears in the file at line {line}; the edit may have been applied already."
+HINT_ALREADY_PRESENT = (
+    "\nNote: `new_str` already appears in the file at line {line}; the edit may have been applied already."
+)
 HINT_CLOSEST = "\nDid you mean lines {first}-{last}? They are the closest match ({score}% similar):\n{snippet}"
 HINT_CRLF = "\nNote: the file has CRLF line endings; they match the `\\n` you send, so they are not the problem."
-TIER_NOTE = (
-    "\nNote: `old_str` did not match exactly; it matched {lines} once {tier}. Those lines were replaced."
-)
+TIER_NOTE = "\nNote: `old_str` did not match exactly; it matched {lines} once {tier}. Those lines were replaced."
 TIER_TRAILING = "after ignoring trailing whitespace"
 TIER_UNICODE = "after treating typographic quotes, dashes and special spaces as plain ones"
 TIER_INDENT = "with a different indentation (the file has {delta}); `new_str` was re-indented to match"

@@ -140,8 +140,12 @@ def parse_tools_file(text: str, source: str = "tools.yaml") -> ToolsFile:
         problems = []
         for error in exc.errors():
             location = tuple(error["loc"])
-            where = ".".join(str(part) for part in location) or "top level"
             message = error["msg"].removeprefix("Value error, ")
+            named = re.match(r"^([\w.]+): (.*)$", message)
+            if not location and named:  # a cross-field check names its own place
+                location = tuple(int(p) if p.isdigit() else p for p in named.group(1).split("."))
+                message = named.group(2)
+            where = ".".join(str(part) for part in location) or "top level"
             problems.append(f"{source}:{_line_of(root, location)}: {where}: {message}")
         raise ToolsFileError("\n".join(problems)) from None
 

@@ -218,7 +218,9 @@ class Workspace:
             data = handle.read(limit + 1)
         if len(data) > limit:
             raise ToolError(
-                messages.FILE_TOO_LARGE.format(path=target.display, size=f"over {human_size(limit)}", limit=human_size(limit))
+                messages.FILE_TOO_LARGE.format(
+                    path=target.display, size=f"over {human_size(limit)}", limit=human_size(limit)
+                )
             )
         try:
             text = TextFile.decode(data)
