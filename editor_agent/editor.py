@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+
 from pydantic import BaseModel
 
 from . import messages
@@ -46,9 +49,15 @@ class Editor:
         self.view_limit = max_characters if (max_characters and tool.max_characters) else output_limit
         self.output_limit = output_limit
         self.history = History()
+        self.originals: dict[str, tuple[Path, bytes | None]] = {}  # path shown -> (real path, bytes before)
+        self._lock = threading.Lock()  # tool calls of one session run one at a time, even from threads
 
     def run(self, raw_input: object) -> ToolResult:
         """Execute one `tool_use.input`; errors come back as `is_error` results."""
+        with self._lock:
+            return self._run(raw_input)
+
+    def _run(self, raw_input: object) -> ToolResult:
         try:
             command = parse_command(raw_input, self.tool)
             if isinstance(command, View):
@@ -98,6 +107,7 @@ class Editor:
     def _write(self, target: Target, before: Snapshot, data: bytes) -> str:
         """Replace the file, record undo history, and return a note about hard links if any."""
         self.workspace.replace(target, data, before)
+        self.originals.setdefault(target.display, (target.real, before.data))
         self.history.record(target.real, before.data, data)
         if before.stat.st_nlink > 1:
             return messages.HARDLINK_NOTE.format(count=before.stat.st_nlink, path=target.display)
@@ -178,6 +188,7 @@ class Editor:
             raise ToolError(messages.PATH_IS_DIRECTORY.format(path=target.display))
         data = command.file_text.encode("utf-8")
         directories = self.workspace.create(target, data)
+        self.originals.setdefault(target.display, (target.real, None))
         self.history.record(target.real, None, data)
         content = messages.CREATED.format(path=target.display)
         if directories:

@@ -64,10 +64,15 @@ class Price(_Strict):
     cache_read: float = Field(ge=0)
 
 
+Thinking = Literal["adaptive", "enabled", "none"]
+
+
 class ModelRule(_Strict):
     match: str
     tool: str
     max_tokens: int = Field(default=8192, gt=0)
+    thinking: Thinking = "enabled"
+    interleaved: bool = False
     price: Price | None = None
 
 
@@ -79,6 +84,7 @@ class NoToolRule(_Strict):
 class ToolsFile(_Strict):
     versions: dict[str, ToolSpec]
     newest: str
+    interleaved_thinking_beta: str = "interleaved-thinking-2025-05-14"
     models: list[ModelRule]
     no_tool: list[NoToolRule] = []
 
@@ -99,6 +105,8 @@ class ResolvedModel(_Strict):
     family: str
     tool: ToolSpec
     max_tokens: int
+    thinking: Thinking = "enabled"
+    thinking_betas: tuple[str, ...] = ()
     price: Price | None = None
     suffixes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -204,6 +212,8 @@ def resolve_model(model: str, tools: ToolsFile | None = None) -> ResolvedModel:
                 family=family,
                 tool=tools.versions[rule.tool],
                 max_tokens=rule.max_tokens,
+                thinking=rule.thinking,
+                thinking_betas=(tools.interleaved_thinking_beta,) if rule.interleaved else (),
                 price=rule.price,
                 suffixes=suffixes,
             )
@@ -217,6 +227,7 @@ def resolve_model(model: str, tools: ToolsFile | None = None) -> ResolvedModel:
         family=family,
         tool=tools.versions[tools.newest],
         max_tokens=8192,
+        thinking="adaptive",
         suffixes=suffixes,
         warnings=(note,),
     )

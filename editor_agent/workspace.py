@@ -38,7 +38,7 @@ class Policy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    hidden: tuple[str, ...] = (".git",)
+    hidden: tuple[str, ...] = (".git", ".editor-agent")
     read_only: tuple[str, ...] = (
         ".env",
         ".env.*",

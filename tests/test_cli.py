@@ -107,3 +107,23 @@ def test_bad_tools_file_is_one_line(tmp_path: Path):
     done = cli("tools", "resolve", "claude-sonnet-4-5", "--tools-file", str(bad))
     assert done.returncode == 2
     assert done.stderr.strip() == f"editor-agent: error: {bad}:2: newest: 'x' is not one of the versions"
+
+
+def test_exec_policy_flags(tmp_path: Path):
+    (tmp_path / "gen").mkdir()
+    (tmp_path / "gen" / "out.txt").write_text("x\n")
+    (tmp_path / "lock.json").write_text("{}\n")
+    stdin = "\n".join(
+        json.dumps(line)
+        for line in [
+            {"command": "view", "path": "gen/out.txt"},
+            {"command": "str_replace", "path": "lock.json", "old_str": "{}", "new_str": "[]"},
+        ]
+    )
+    done = cli(
+        "exec", "--workspace", str(tmp_path), "--model", "claude-sonnet-4-5", "--hide", "gen", "--protect", "*.json",
+        stdin=stdin,
+    )
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert first["is_error"] and "hidden by the workspace policy (pattern `gen`)" in first["content"]
+    assert second["is_error"] and "protected by the workspace policy (pattern `*.json`)" in second["content"]

@@ -1,0 +1,140 @@
+"""The command line's shared flags and their translation into `RunOptions` (parsing only)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .connection import Connection, load_profile
+from .settings import RunOptions, RunSettings
+from .workspace import Policy
+
+
+def add_workspace_flags(parser: argparse.ArgumentParser, *, workspace_required: bool = False) -> None:
+    group = parser.add_argument_group("workspace")
+    group.add_argument("--workspace", required=workspace_required, default=None if workspace_required else ".",
+                       help="the directory the model edits (default: the current directory)")  # fmt: skip
+    group.add_argument("--mount", default="/repo", help="the path the model sees for the workspace (default /repo)")
+    group.add_argument("--strict", action="store_true", help="exact matching only: no tolerant tiers (for CI)")
+    group.add_argument("--max-file-bytes", type=int, help="refuse files larger than this (default 10 MiB)")
+    group.add_argument("--hide", action="append", default=[], metavar="GLOB", help="also hide paths matching GLOB")
+    group.add_argument("--protect", action="append", default=[], metavar="GLOB",
+                       help="also refuse writes to paths matching GLOB")  # fmt: skip
+    group.add_argument(
+        "--max-characters", type=int, help="clip file views to N characters (max_characters on text_editor_20250728)"
+    )
+
+
+def add_run_flags(parser: argparse.ArgumentParser, *, model_required: bool = True) -> None:
+    """Model, limits, thinking, output and connection flags shared by `run` and the jobs."""
+    model = parser.add_argument_group("model")
+    model.add_argument("--model", required=model_required and not os.environ.get("EDITOR_AGENT_MODEL"),
+                       default=os.environ.get("EDITOR_AGENT_MODEL"),
+                       help="model id as your endpoint names it (or set EDITOR_AGENT_MODEL)")  # fmt: skip
+    model.add_argument("--tool", help="force a text editor tool version, e.g. text_editor_20250728")
+    model.add_argument("--thinking", help="extended thinking: a token budget (e.g. 8000) or 'adaptive'")
+    model.add_argument("--no-cache", action="store_true", help="do not set prompt-caching breakpoints")
+    limits = parser.add_argument_group("limits")
+    limits.add_argument("--max-turns", type=int, default=50, help="stop after N model replies (default 50)")
+    limits.add_argument("--max-total-tokens", type=int, help="stop once the run has used N tokens")
+    limits.add_argument("--max-cost", type=float, help="stop once the run has cost this many USD")
+    limits.add_argument("--timeout", type=float, help="stop after this many seconds")
+    limits.add_argument("--max-output-tokens", type=int, help="max_tokens of each reply (default: the model's cap)")
+    output = parser.add_argument_group("output")
+    output.add_argument("--json", action="store_true", help="print one JSON object with the outcome, nothing else")
+    output.add_argument("--transcript", help="write the run's JSON Lines transcript here")
+    link = parser.add_argument_group("connection")
+    link.add_argument("--config", help="config file with connection profiles (or set EDITOR_AGENT_CONFIG)")
+    link.add_argument("--profile", help="the profile of the config file to use")
+    link.add_argument("--base-url", help="the endpoint's base URL (default: ANTHROPIC_BASE_URL or Anthropic's)")
+    link.add_argument("--auth", choices=["bearer", "x-api-key"], help="header that carries the credential")
+    link.add_argument("--credential-env", help="environment variable holding the credential")
+    link.add_argument("--messages-path", help="path of the Messages endpoint (default /v1/messages)")
+    link.add_argument("--anthropic-version", help="anthropic-version header to send (e.g. 2023-06-01)")
+    link.add_argument("--header", action="append", default=[], metavar="NAME:VALUE", help="an extra header")
+    link.add_argument("--beta", action="append", default=[], help="an extra anthropic-beta value")
+    link.add_argument("--body", action="append", default=[], metavar="FIELD=JSON",
+                      help="an extra request body field, e.g. service_tier='\"auto\"'")  # fmt: skip
+    link.add_argument("--max-retries", type=int, help="retries of 429/5xx/connection errors (default 4)")
+
+
+def policy_from_flags(args: argparse.Namespace) -> Policy:
+    """The default policy, extended by --hide/--protect and --max-file-bytes."""
+    defaults = Policy()
+    return Policy(
+        hidden=defaults.hidden + tuple(args.hide),
+        read_only=defaults.read_only + tuple(args.protect),
+        max_file_bytes=args.max_file_bytes or defaults.max_file_bytes,
+    )
+
+
+def _thinking(value: str | None) -> int | str | None:
+    if value is None:
+        return None
+    if value == "adaptive":
+        return value
+    try:
+        budget = int(value)
+    except ValueError:
+        raise ValueError(f"--thinking takes a token budget or 'adaptive', not {value!r}") from None
+    if budget < 1024:
+        raise ValueError("--thinking budget must be at least 1024 tokens")
+    return budget
+
+
+def connection_from_flags(args: argparse.Namespace) -> Connection:
+    connection = load_profile(args.profile, args.config)
+    update: dict[str, Any] = {}
+    for flag, field in (("base_url", "base_url"), ("auth", "auth"), ("credential_env", "credential_env"),
+                        ("messages_path", "messages_path"), ("anthropic_version", "anthropic_version"),
+                        ("max_retries", "max_retries")):  # fmt: skip
+        if getattr(args, flag) is not None:
+            update[field] = getattr(args, flag)
+    headers = dict(connection.headers)
+    for header in args.header:
+        name, sep, value = header.partition(":")
+        if not sep or not name.strip():
+            raise ValueError(f"--header takes NAME:VALUE, not {header!r}")
+        headers[name.strip()] = value.strip()
+    body = dict(connection.body)
+    for field in args.body:
+        name, sep, value = field.partition("=")
+        if not sep:
+            raise ValueError(f"--body takes FIELD=JSON, not {field!r}")
+        try:
+            body[name] = json.loads(value)
+        except json.JSONDecodeError:
+            body[name] = value
+    update.update(headers=headers, body=body, betas=[*connection.betas, *args.beta])
+    return connection.model_copy(update=update)
+
+
+def options_from_flags(args: argparse.Namespace) -> RunOptions:
+    """RunOptions from parsed flags; raises ValueError with a message for a person."""
+    settings = RunSettings(
+        max_turns=args.max_turns,
+        max_total_tokens=args.max_total_tokens,
+        max_cost_usd=args.max_cost,
+        max_seconds=args.timeout,
+        max_output_tokens=args.max_output_tokens,
+        thinking=_thinking(args.thinking),
+        cache=not args.no_cache,
+    )
+    workspace = Path(args.workspace)
+    if not workspace.is_dir():
+        raise ValueError(f"workspace {args.workspace} is not a directory")
+    return RunOptions(
+        workspace=workspace,
+        model=args.model,
+        mount=args.mount,
+        tool=args.tool,
+        policy=policy_from_flags(args),
+        strict=args.strict,
+        max_characters=args.max_characters,
+        settings=settings,
+        connection=connection_from_flags(args),
+        transcript=Path(args.transcript) if args.transcript else None,
+    )

@@ -1,0 +1,311 @@
+"""The agent loop: send the task, run every tool_use through the editor, repeat until the model is done.
+
+A loop of our own rather than the SDK's `tool_runner`: each turn must be recorded before and
+after it runs (transcript, resume), every stop reason needs its own outcome, limits are checked
+between turns, and the request is rebuilt each turn with fresh cache breakpoints. The SDK still
+does the HTTP, the retries of 429/5xx (honouring `retry-after`) and the streaming.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any, Literal
+
+import anthropic
+from pydantic import BaseModel
+
+from . import prompts
+from .apierrors import describe_api_error
+from .changes import collect_changes, unified_diff
+from .connection import Connection
+from .editor import Editor
+from .progress import Progress
+from .settings import RunSettings
+from .toolspec import ResolvedModel
+from .transcript import Transcript
+from .usage import Usage
+
+Status = Literal[
+    "completed", "refused", "max_turns", "max_tokens", "budget", "timeout", "context_exceeded", "stopped", "error"
+]
+_EPHEMERAL = {"type": "ephemeral"}
+_CACHEABLE = {"text", "tool_result", "tool_use", "image", "document"}
+
+
+class RunResult(BaseModel):
+    """The outcome of a run, as `--json` prints it."""
+
+    status: Status
+    stop_reason: str | None = None
+    turns: int = 0
+    usage: Usage = Usage()
+    cost_usd: float | None = None
+    files_changed: list[str] = []
+    transcript: str | None = None
+    error: str | None = None
+    final_text: str = ""
+    diff: str = ""
+
+
+class _Stop(Exception):
+    def __init__(self, status: Status, error: str | None = None) -> None:
+        super().__init__(error or status)
+        self.status, self.error = status, error
+
+
+def _block_to_param(block: Any) -> dict[str, Any]:
+    """An assistant content block exactly as the API sent it (thinking signatures included)."""
+    return block.to_dict(mode="json") if hasattr(block, "to_dict") else dict(block)
+
+
+class AgentLoop:
+    """Drives one conversation; `run(task)` or `resume(events)` returns a `RunResult`."""
+
+    def __init__(
+        self,
+        client: anthropic.Anthropic,
+        editor: Editor,
+        resolved: ResolvedModel,
+        *,
+        connection: Connection | None = None,
+        settings: RunSettings | None = None,
+        transcript: Transcript | None = None,
+        progress: Progress | None = None,
+        max_characters: int | None = None,
+    ) -> None:
+        self.client = client
+        self.editor = editor
+        self.resolved = resolved
+        self.connection = connection or Connection()
+        self.settings = settings or RunSettings()
+        self.transcript = transcript
+        self.progress = progress or Progress()
+        self.max_characters = max_characters
+        self.usage = Usage()
+        self.messages: list[dict[str, Any]] = []
+        self.turns = 0
+        self.continuations = 0
+        self.started = time.monotonic()
+
+    # --- the loop, top to bottom --------------------------------------------------------
+
+    def run(self, task: str) -> RunResult:
+        self._record("start", model=self.resolved.model, tool=self.editor.tool.type, task=task,
+                     mount=self.editor.workspace.mount, settings=self.settings.model_dump())  # fmt: skip
+        self._append({"role": "user", "content": task})
+        return self._loop()
+
+    def resume(self, events: list[dict[str, Any]]) -> RunResult:
+        """Continue an interrupted run from its transcript without repeating executed tool calls."""
+        self.messages = [{"role": e["role"], "content": e["content"]} for e in events if e["event"] == "message"]
+        self.turns = sum(1 for e in events if e["event"] == "response")
+        for event in events:
+            if event["event"] == "response":
+                self.usage.add(event.get("usage") or {})
+        done = {e["id"]: e for e in events if e["event"] == "tool_call"}
+        self._record("resume", messages=len(self.messages), tool_calls_done=len(done))
+        last = self.messages[-1] if self.messages else None
+        if last and last["role"] == "assistant":
+            uses = [b for b in last["content"] if isinstance(b, dict) and b.get("type") == "tool_use"]
+            if not uses:
+                return self._finish("completed", stop_reason="end_turn")
+            self._append({"role": "user", "content": [self._tool_result(use, done) for use in uses]})
+        return self._loop()
+
+    def _loop(self) -> RunResult:
+        stop_reason: str | None = None
+        try:
+            while True:
+                self._check_limits()
+                self.turns += 1
+                message = self._send(self._request_params())
+                stop_reason = message.stop_reason
+                content = [_block_to_param(b) for b in message.content]
+                if stop_reason == "refusal":
+                    self._append({"role": "assistant", "content": content})
+                    return self._finish("refused", stop_reason=stop_reason)
+                if stop_reason == "model_context_window_exceeded":
+                    return self._finish("context_exceeded", stop_reason=stop_reason,
+                                        error="the conversation no longer fits the model's context window")  # fmt: skip
+                if stop_reason == "max_tokens":
+                    self._continue_after_cut(content)
+                    continue
+                self.continuations = 0
+                self._append({"role": "assistant", "content": content})
+                if stop_reason in ("end_turn", "stop_sequence"):
+                    return self._finish("completed", stop_reason=stop_reason)
+                if stop_reason == "pause_turn":
+                    continue  # the API continues its own turn when sent back as it is
+                if stop_reason == "tool_use":
+                    uses = [b for b in content if b.get("type") == "tool_use"]
+                    self._append({"role": "user", "content": [self._tool_result(use) for use in uses]})
+                    continue
+                return self._finish("error", stop_reason=stop_reason,
+                                    error=f"the model stopped for an unknown reason: {stop_reason!r}")  # fmt: skip
+        except _Stop as stop:
+            return self._finish(stop.status, stop_reason=stop_reason, error=stop.error)
+        except anthropic.APIError as error:
+            message = describe_api_error(
+                error, connection=self.connection, model=self.resolved.model,
+                family=self.resolved.family, tool_type=self.editor.tool.type,
+            )  # fmt: skip
+            return self._finish("error", stop_reason=stop_reason, error=message)
+        except KeyboardInterrupt:
+            return self._finish("stopped", stop_reason=stop_reason, error="interrupted")
+
+    # --- one request --------------------------------------------------------------------
+
+    def _max_tokens(self) -> int:
+        cap = self.resolved.max_tokens
+        wanted = min(self.settings.max_output_tokens or cap, cap)
+        thinking = self.settings.thinking
+        if isinstance(thinking, int) and wanted <= thinking:
+            raise _Stop("error", f"--thinking {thinking} must be below the reply limit of {wanted} tokens")
+        return wanted
+
+    def _request_params(self) -> dict[str, Any]:
+        tool = self.editor.tool.definition(self.max_characters)
+        system_text = (self.settings.system or prompts.SYSTEM).format(
+            mount=self.editor.workspace.mount, tool_name=self.editor.tool.name
+        )
+        system: list[dict[str, Any]] = [{"type": "text", "text": system_text}]
+        messages = copy.deepcopy(self.messages)
+        if self.settings.cache:
+            system[0]["cache_control"] = _EPHEMERAL
+            marked = 0
+            for message in reversed(messages):  # the newest two user turns: last request's prefix and this one's
+                if message["role"] != "user" or marked == 2:
+                    continue
+                if isinstance(message["content"], str):
+                    message["content"] = [{"type": "text", "text": message["content"]}]
+                if message["content"] and message["content"][-1].get("type") in _CACHEABLE:
+                    message["content"][-1]["cache_control"] = _EPHEMERAL
+                    marked += 1
+        params: dict[str, Any] = {
+            "model": self.resolved.model,
+            "max_tokens": self._max_tokens(),
+            "system": system,
+            "tools": [tool],
+            "messages": messages,
+        }
+        betas = list(self.editor.tool.betas)
+        thinking = self.settings.thinking
+        if thinking == "adaptive":
+            params["thinking"] = {"type": "adaptive"}
+        elif isinstance(thinking, int):
+            params["thinking"] = {"type": "enabled", "budget_tokens": thinking}
+            betas += list(self.resolved.thinking_betas)
+        betas += self.connection.betas
+        headers = {"anthropic-beta": ",".join(dict.fromkeys(betas))} if betas else {}
+        self._record("request", turn=self.turns, messages=len(messages), betas=betas,
+                     params={k: v for k, v in params.items() if k != "messages"})  # fmt: skip
+        return {**params, "extra_headers": headers, "extra_body": self.connection.body or None}
+
+    def _send(self, params: dict[str, Any]) -> Any:
+        """Stream one reply; a connection dropped mid-stream retries the turn (nothing has run yet)."""
+        for attempt in range(self.settings.stream_retries + 1):
+            started = time.monotonic()
+            self.progress.turn(self.turns)
+            try:
+                with self.client.messages.stream(**params) as stream:
+                    for event in stream:
+                        if event.type == "text":
+                            self.progress.text(event.text)
+                    message = stream.get_final_message()
+            except (anthropic.APIConnectionError, anthropic.APIResponseValidationError) as error:
+                if isinstance(error, anthropic.APITimeoutError) or attempt == self.settings.stream_retries:
+                    raise
+                wait = min(2.0**attempt, 8.0)
+                self.progress.retry(f"connection lost mid-reply ({type(error).__name__})", wait)
+                self._record("retry", turn=self.turns, attempt=attempt + 1, reason=type(error).__name__)
+                time.sleep(wait)
+                continue
+            self.usage.add(message.usage)
+            self._record("response", turn=self.turns, id=message.id, stop_reason=message.stop_reason,
+                         usage=message.usage.to_dict(mode="json"),
+                         seconds=round(time.monotonic() - started, 3))  # fmt: skip
+            self.progress.end_of_reply()
+            return message
+        raise AssertionError("unreachable")
+
+    # --- tools and continuations ------------------------------------------------------------
+
+    def _tool_result(self, use: dict[str, Any], done: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+        if done and use["id"] in done:  # executed before an interruption: reuse, never run twice
+            content, is_error = done[use["id"]]["content"], done[use["id"]]["is_error"]
+        elif use.get("name") != self.editor.tool.name:
+            content = prompts.UNKNOWN_TOOL.format(name=use.get("name"), tool_name=self.editor.tool.name)
+            is_error = True
+        else:
+            started = time.monotonic()
+            result = self.editor.run(use.get("input"))
+            content, is_error = result.content, result.is_error
+            self._record("tool_call", turn=self.turns, id=use["id"], input=use.get("input"), content=content,
+                         is_error=is_error, seconds=round(time.monotonic() - started, 4))  # fmt: skip
+            self.progress.tool(use.get("input"), content, is_error)
+        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": use["id"], "content": content}
+        if is_error:
+            block["is_error"] = True
+        return block
+
+    def _continue_after_cut(self, content: list[dict[str, Any]]) -> None:
+        """The reply hit max_tokens: keep what is complete, never run a cut tool call, ask to go on."""
+        self.continuations += 1
+        if self.continuations > self.settings.max_continuations:
+            raise _Stop("max_tokens", f"the reply hit the output limit {self.continuations - 1} times in a row")
+        cut = content[-1] if content and content[-1].get("type") == "tool_use" else None
+        kept = content[:-1] if cut else content
+        if not any(b.get("type") in ("text", "tool_use") for b in kept):
+            kept = [*kept, {"type": "text", "text": "(reply cut off)"}]
+        self._append({"role": "assistant", "content": kept})
+        note = prompts.CUT_OFF.format(max_tokens=self._max_tokens())
+        if cut:
+            note += prompts.CUT_OFF_TOOL.format(name=cut.get("name"))
+        results = [self._tool_result(use) for use in kept if use.get("type") == "tool_use"]
+        self._append({"role": "user", "content": [*results, {"type": "text", "text": note}]})
+
+    # --- bookkeeping -------------------------------------------------------------------------
+
+    def _check_limits(self) -> None:
+        s = self.settings
+        if self.turns >= s.max_turns:
+            raise _Stop("max_turns", f"reached the limit of {s.max_turns} turns")
+        if s.max_total_tokens is not None and self.usage.total >= s.max_total_tokens:
+            raise _Stop("budget", f"used {self.usage.total} tokens, the limit is {s.max_total_tokens}")
+        cost = self.usage.cost(self.resolved.price)
+        if s.max_cost_usd is not None:
+            if cost is None:
+                raise _Stop("budget", f"--max-cost needs a price for {self.resolved.family} in tools.yaml")
+            if cost >= s.max_cost_usd:
+                raise _Stop("budget", f"spent ${cost:.4f}, the limit is ${s.max_cost_usd:.4f}")
+        if s.max_seconds is not None and time.monotonic() - self.started >= s.max_seconds:
+            raise _Stop("timeout", f"ran for {s.max_seconds:g} seconds, the time limit")
+
+    def _append(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+        self._record("message", **message)
+
+    def _record(self, event: str, **fields: Any) -> None:
+        if self.transcript is not None:
+            self.transcript.write(event, **fields)
+
+    def _finish(self, status: Status, *, stop_reason: str | None, error: str | None = None) -> RunResult:
+        changes = collect_changes(self.editor.originals)
+        final = ""
+        if self.messages and self.messages[-1]["role"] == "assistant":
+            final = "".join(b.get("text", "") for b in self.messages[-1]["content"] if b.get("type") == "text")
+        result = RunResult(
+            status=status,
+            stop_reason=stop_reason,
+            turns=self.turns,
+            usage=self.usage,
+            cost_usd=self.usage.cost(self.resolved.price),
+            files_changed=[c.path for c in changes],
+            transcript=str(self.transcript.path) if self.transcript else None,
+            error=error,
+            final_text=final,
+            diff=unified_diff(changes),
+        )
+        self._record("end", **result.model_dump(exclude={"diff"}))
+        return result

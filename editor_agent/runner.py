@@ -1,0 +1,106 @@
+"""Assemble a run from plain options: workspace, editor, tool version, client, transcript, loop.
+
+The CLI and the jobs call `run_task`; replay re-executes a transcript's tool calls.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any
+
+import anthropic
+from pydantic import BaseModel
+
+from .client import build_client
+from .editor import Editor
+from .loop import AgentLoop, RunResult
+from .progress import Progress
+from .settings import RunOptions
+from .toolspec import ModelResolutionError, ResolvedModel, resolve_model, tool_by_type
+from .transcript import Transcript, read_events
+from .workspace import Policy, Workspace
+
+RUNS_DIR = ".editor-agent/runs"
+
+
+def resolve_for_run(model: str, tool: str | None) -> ResolvedModel:
+    """The model's rules from tools.yaml, with the tool version replaced when --tool forces one."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # callers show `resolved.warnings` their own way
+        try:
+            resolved = resolve_model(model)
+        except ModelResolutionError:
+            if tool is None:
+                raise
+            resolved = ResolvedModel(model=model, family=model, tool=tool_by_type(tool), max_tokens=8192)
+    return resolved if tool is None else resolved.model_copy(update={"tool": tool_by_type(tool)})
+
+
+def default_transcript(workspace: Path) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return workspace / RUNS_DIR / f"{stamp}-{uuid.uuid4().hex[:8]}.jsonl"
+
+
+def run_task(
+    options: RunOptions,
+    task: str,
+    *,
+    progress: Progress | None = None,
+    client: anthropic.Anthropic | None = None,
+    resume_from: Path | None = None,
+    editor: Editor | None = None,
+) -> RunResult:
+    """Run one task to its end (or resume one from its transcript) and return the outcome."""
+    resolved = resolve_for_run(options.model, options.tool)
+    if editor is None:
+        workspace = Workspace(options.workspace, mount=options.mount, policy=options.policy)
+        editor = Editor(workspace, resolved.tool, max_characters=options.max_characters, strict=options.strict)
+    client = client or build_client(options.connection)
+    path = resume_from or options.transcript or default_transcript(Path(options.workspace))
+    with Transcript(path) as transcript:
+        loop = AgentLoop(
+            client,
+            editor,
+            resolved,
+            connection=options.connection,
+            settings=options.settings,
+            transcript=transcript,
+            progress=progress,
+            max_characters=options.max_characters,
+        )
+        if resume_from is not None:
+            return loop.resume(read_events(resume_from))
+        return loop.run(task)
+
+
+class ReplayDifference(BaseModel):
+    index: int
+    input: Any
+    recorded: dict[str, Any]
+    replayed: dict[str, Any]
+
+
+def replay(
+    transcript: Path, workspace: Path, mount: str | None = None, policy: Policy | None = None
+) -> tuple[int, list[ReplayDifference]]:
+    """Re-execute a transcript's tool calls on a workspace; return how many ran and where results differ."""
+    events = read_events(transcript)
+    start = next((e for e in events if e["event"] == "start"), None)
+    if start is None:
+        raise ValueError(f"{transcript} has no start event: not an editor-agent transcript")
+    editor = Editor(
+        Workspace(workspace, mount=mount or start.get("mount", "/repo"), policy=policy), tool_by_type(start["tool"])
+    )
+    differences = []
+    calls = [e for e in events if e["event"] == "tool_call"]
+    for index, call in enumerate(calls):
+        result = editor.run(call["input"])
+        recorded = {"content": call["content"], "is_error": call["is_error"]}
+        if result.model_dump() != recorded:
+            differences.append(
+                ReplayDifference(index=index, input=call["input"], recorded=recorded, replayed=result.model_dump())
+            )
+    return len(calls), differences

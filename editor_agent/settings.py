@@ -1,0 +1,43 @@
+"""Options of a run, as plain data (importing this does not import the SDK, so the CLI starts fast)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .connection import Connection
+from .workspace import Policy
+
+
+class RunSettings(BaseModel):
+    """Limits and options of one run."""
+
+    max_turns: int = 50
+    max_total_tokens: int | None = None
+    max_cost_usd: float | None = None
+    max_seconds: float | None = None
+    max_output_tokens: int | None = None
+    thinking: int | Literal["adaptive"] | None = None
+    cache: bool = True
+    max_continuations: int = 3
+    stream_retries: int = 3
+    system: str | None = None
+
+
+class RunOptions(BaseModel):
+    """Everything one run needs, as the CLI or a job gives it."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    workspace: Path
+    model: str
+    mount: str = "/repo"
+    tool: str | None = None
+    policy: Policy = Policy()
+    strict: bool = False
+    max_characters: int | None = None
+    settings: RunSettings = RunSettings()
+    connection: Connection = Connection()
+    transcript: Path | None = None

@@ -1,0 +1,50 @@
+"""A run's JSON Lines record, written as it goes: enough to audit, replay and resume the run.
+
+Events: `start` (settings), `message` (every message appended to the conversation, in order),
+`request` (request parameters without messages or credentials), `response` (stop reason,
+usage, timing), `tool_call` (input, result, timing) and `end` (status and totals).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+
+class Transcript:
+    """Append-only JSON Lines file; each event is flushed and fsynced as it is written."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+
+    def write(self, event: str, **fields: Any) -> None:
+        record = {"event": event, "time": round(time.time(), 3), **fields}
+        self._handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> Transcript:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_events(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Every complete event of a transcript; a half-written last line (a crash) is ignored."""
+    events = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+    return events
