@@ -16,7 +16,7 @@ from .commands import Create, Insert, StrReplace, UndoEdit, View, parse_command
 from .errors import ToolError
 from .history import History, digest
 from .matching import Match, describe_lines, find_tolerant, multiple_matches_error, not_found_hints, occurrences
-from .textfile import TextFile, count_lines, get_lines, line_offset, number_lines
+from .textfile import TextFile, count_lines, line_offset, lines_back, lines_forward, number_lines, split_lines
 from .toolspec import ToolSpec
 from .workspace import Snapshot, Target, Workspace
 
@@ -48,6 +48,7 @@ class Editor:
         self.strict = strict
         self.view_limit = max_characters if (max_characters and tool.max_characters) else output_limit
         self.output_limit = output_limit
+        self.keeps_history = "undo_edit" in tool.commands  # only versions with undo_edit need the stack
         self.history = History()
         self.originals: dict[str, tuple[Path, bytes | None]] = {}  # path shown -> (real path, bytes before)
         self._lock = threading.Lock()  # tool calls of one session run one at a time, even from threads
@@ -95,30 +96,31 @@ class Editor:
         self.workspace.check_writable(target)
         return target, self.workspace.read(target)
 
-    def _encode(self, target: Target, text_file: TextFile, new_text: str) -> bytes:
+    def _splice(
+        self, target: Target, before: Snapshot, start: int, end: int, replacement: str
+    ) -> list[bytes | memoryview]:
         try:
-            return text_file.encode(new_text)
+            return before.text.splice(before.data, start, end, replacement)
         except UnicodeEncodeError as exc:
             char = exc.object[exc.start : exc.end]
             raise ToolError(
-                messages.CANNOT_ENCODE.format(path=target.display, encoding=text_file.encoding, char=char)
+                messages.CANNOT_ENCODE.format(path=target.display, encoding=before.text.encoding, char=char)
             ) from None
 
-    def _write(self, target: Target, before: Snapshot, data: bytes) -> str:
+    def _write(self, target: Target, before: Snapshot, pieces: list[bytes | memoryview]) -> str:
         """Replace the file, record undo history, and return a note about hard links if any."""
-        self.workspace.replace(target, data, before)
+        self.workspace.replace(target, pieces, before)
         self.originals.setdefault(target.display, (target.real, before.data))
-        self.history.record(target.real, before.data, data)
+        if self.keeps_history:
+            self.history.record(target.real, before.data, pieces)
         if before.stat.st_nlink > 1:
             return messages.HARDLINK_NOTE.format(count=before.stat.st_nlink, path=target.display)
         return ""
 
-    def _numbered_view(self, normalized: str, first: int, last: int) -> str:
-        """Lines first..last, numbered, clipped to the view limit with a note saying how to page."""
-        start = line_offset(normalized, first)
-        end = line_offset(normalized, last + 1) if last < count_lines(normalized) else len(normalized)
+    def _numbered_view(self, normalized: str, first: int, start: int, end: int) -> str:
+        """The lines in normalized[start:end] (from line `first`), numbered and clipped with a note on paging."""
         if end - start <= self.view_limit:
-            return number_lines(normalized[start:end].removesuffix("\n").split("\n"), first)
+            return number_lines(split_lines(normalized[start:end]), first)
         segment = normalized[start : start + self.view_limit + 1]
         cut = segment.rfind("\n")
         if cut <= 0:  # the first line alone is longer than the limit: show its beginning
@@ -128,12 +130,13 @@ class Editor:
             return number_lines([normalized[start : start + self.view_limit]], first) + "\n" + note
         lines = segment[:cut].split("\n")
         shown_last = first + len(lines) - 1
-        next_last = min(last, shown_last + len(lines))
+        total = count_lines(normalized)
+        last = total if end == len(normalized) else normalized.count("\n", 0, end)
         note = messages.CLIPPED.format(
             lines=describe_lines(first, shown_last),
-            total=count_lines(normalized),
+            total=total,
             next_first=shown_last + 1,
-            next_last=next_last,
+            next_last=min(last, shown_last + len(lines)),
         )
         return number_lines(lines, first) + "\n" + note
 
@@ -159,23 +162,25 @@ class Editor:
                 content += messages.VIEW_HIDDEN_COUNT.format(count=hidden, path=target.display)
             return self._clip(content)
         normalized = self.workspace.read(target).text.normalized
-        total = count_lines(normalized)
-        first, last, note = 1, total, ""
-        if command.view_range is not None:
-            first, last = command.view_range
-            if first < 1 or first > total:
-                raise ToolError(
-                    messages.VIEW_RANGE_FIRST.format(view_range=command.view_range, first=first, valid=[1, total])
-                )
-            if last == -1:
-                last = total
-            elif last < first:
-                raise ToolError(messages.VIEW_RANGE_ORDER.format(view_range=command.view_range, first=first, last=last))
-            elif last > total:
-                last, note = total, messages.VIEW_RANGE_CLAMPED.format(lines=total, first=first)
-        if total == 0:
-            return messages.VIEW_EMPTY_FILE.format(path=target.display)
-        body = self._numbered_view(normalized, first, last)
+        if command.view_range is None:
+            if not normalized:
+                return messages.VIEW_EMPTY_FILE.format(path=target.display)
+            body = self._numbered_view(normalized, 1, 0, len(normalized))
+            return messages.VIEW_FILE.format(path=target.display, body=body)
+        first, last = command.view_range
+        start = line_offset(normalized, first) if first >= 1 else 0
+        if first < 1 or start >= len(normalized):
+            valid = [1, count_lines(normalized)]
+            raise ToolError(messages.VIEW_RANGE_FIRST.format(view_range=command.view_range, first=first, valid=valid))
+        if last != -1 and last < first:
+            raise ToolError(messages.VIEW_RANGE_ORDER.format(view_range=command.view_range, first=first, last=last))
+        end = len(normalized) if last == -1 else line_offset(normalized, last + 1, first, start)
+        note = ""
+        if last != -1 and end == len(normalized):
+            total = first - 1 + count_lines(normalized[start:])
+            if last > total:
+                note = messages.VIEW_RANGE_CLAMPED.format(lines=total, first=first)
+        body = self._numbered_view(normalized, first, start, end)
         return messages.VIEW_FILE.format(path=target.display, body=body) + note
 
     def create(self, command: Create) -> str:
@@ -189,7 +194,8 @@ class Editor:
         data = command.file_text.encode("utf-8")
         directories = self.workspace.create(target, data)
         self.originals.setdefault(target.display, (target.real, None))
-        self.history.record(target.real, None, data)
+        if self.keeps_history:
+            self.history.record(target.real, None, [data])
         content = messages.CREATED.format(path=target.display)
         if directories:
             content += messages.CREATED_DIRECTORIES.format(directories=", ".join(directories))
@@ -218,13 +224,14 @@ class Editor:
             raise ToolError(messages.NOT_FOUND.format(old_str=command.old_str, path=target.display) + hints)
         start = text_file.to_original_offset(match.start)
         end = text_file.to_original_offset(match.end)
-        new_text = text_file.text[:start] + match.replacement.replace("\n", text_file.eol) + text_file.text[end:]
-        note = self._write(target, before, self._encode(target, text_file, new_text))
-        new_normalized = normalized[: match.start] + match.replacement + normalized[match.end :]
-        line = normalized.count("\n", 0, match.start)  # lines before the edit
-        first = max(1, line - SNIPPET_LINES + 1)
-        last = min(count_lines(new_normalized), line + SNIPPET_LINES + 1 + match.replacement.count("\n"))
-        snippet = number_lines(get_lines(new_normalized, first, last), first)
+        replacement = match.replacement.replace("\n", text_file.eol)
+        note = self._write(target, before, self._splice(target, before, start, end, replacement))
+        # The reference's snippet: from 4 lines above the edit to 4 lines below its last line.
+        line = normalized.count("\n", 0, match.start) + 1
+        snippet_start = lines_back(normalized, match.start, SNIPPET_LINES)
+        snippet_end = lines_forward(normalized, match.end, SNIPPET_LINES + 1)
+        chunk = normalized[snippet_start : match.start] + match.replacement + normalized[match.end : snippet_end]
+        snippet = number_lines(split_lines(chunk), max(1, line - SNIPPET_LINES))
         return messages.EDITED.format(path=target.display, snippet=snippet) + match.note + note
 
     def insert(self, command: Insert) -> str:
@@ -239,22 +246,24 @@ class Editor:
         text = (command.text or "").replace("\r\n", "\n")
         if text.endswith("\n"):
             text = text[:-1]  # the inserted block is whole lines: its own last newline is implied
-        eol = text_file.eol
-        block = text.replace("\n", eol)
         if line < total:
-            position, piece = line_offset(normalized, line + 1), block + eol
+            position, piece = line_offset(normalized, line + 1), text + "\n"
         elif not normalized or normalized.endswith("\n"):
-            position, piece = len(normalized), block + eol
+            position, piece = len(normalized), text + "\n"
         else:  # after an unterminated last line: keep the file without a final newline
-            position, piece = len(normalized), eol + block
+            position, piece = len(normalized), "\n" + text
         offset = text_file.to_original_offset(position)
-        new_text = text_file.text[:offset] + piece + text_file.text[offset:]
-        note = self._write(target, before, self._encode(target, text_file, new_text))
-        inserted = text.count("\n") + 1
-        new_normalized = new_text.replace("\r\n", "\n") if "\r\n" in new_text else new_text
-        first = max(1, line - SNIPPET_LINES + 1)
-        last = min(count_lines(new_normalized), line + inserted + SNIPPET_LINES)
-        snippet = number_lines(get_lines(new_normalized, first, last), first)
+        note = self._write(
+            target, before, self._splice(target, before, offset, offset, piece.replace("\n", text_file.eol))
+        )
+        # The reference's snippet: up to 4 lines before the insertion, the new lines, 4 lines after.
+        snippet_start = lines_back(normalized, position - 1, SNIPPET_LINES - 1) if position else 0
+        chunk = (
+            normalized[snippet_start:position]
+            + piece
+            + normalized[position : lines_forward(normalized, position, SNIPPET_LINES)]
+        )
+        snippet = number_lines(split_lines(chunk), max(1, line - SNIPPET_LINES + 1))
         return messages.INSERTED.format(path=target.display, snippet=snippet) + note
 
     def undo_edit(self, command: UndoEdit) -> str:
@@ -263,17 +272,18 @@ class Editor:
         if entry is None:
             raise ToolError(messages.UNDO_NONE.format(path=target.display))
         current = self.workspace.current_bytes(target)
-        if current is None or digest(current) != entry.after_digest:
+        if current is None or digest([current]) != entry.after_digest:
             raise ToolError(messages.UNDO_CONFLICT.format(path=target.display))
-        if entry.before is None:
+        previous = self.history.before(entry)
+        if previous is None:
             self.workspace.remove(target)
             self.history.pop(target.real)
             return messages.UNDONE_CREATE.format(path=target.display)
         snapshot = self.workspace.read(target)
         if snapshot.data != current:
             raise ToolError(messages.UNDO_CONFLICT.format(path=target.display))
-        self.workspace.replace(target, entry.before, snapshot)
+        self.workspace.replace(target, [previous], snapshot)
         self.history.pop(target.real)
-        normalized = TextFile.decode(entry.before).normalized
-        body = self._numbered_view(normalized, 1, count_lines(normalized)) if normalized else ""
+        normalized = TextFile.decode(previous).normalized
+        body = self._numbered_view(normalized, 1, 0, len(normalized)) if normalized else ""
         return messages.UNDONE.format(path=target.display, body=body)

@@ -15,6 +15,7 @@ import os
 import posixpath
 import stat
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -275,11 +276,12 @@ class Workspace:
 
     # --- writing --------------------------------------------------------------------
 
-    def _temporary(self, directory: Path, name: str, data: bytes, mode: int) -> str:
+    def _temporary(self, directory: Path, name: str, pieces: Sequence[bytes | memoryview], mode: int) -> str:
         fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".editor-agent.tmp", dir=directory)
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                for piece in pieces:
+                    handle.write(piece)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(temporary, mode)
@@ -301,14 +303,14 @@ class Workspace:
         finally:
             os.close(fd)
 
-    def replace(self, target: Target, data: bytes, before: Snapshot) -> None:
-        """Atomically replace a file read as `before` with `data`; refuse if it changed since."""
+    def replace(self, target: Target, pieces: Sequence[bytes | memoryview], before: Snapshot) -> None:
+        """Atomically replace a file read as `before` with the concatenated pieces; refuse if it changed since."""
         self.check_writable(target)
         mode = stat.S_IMODE(before.stat.st_mode)
         if not mode & 0o222:
             raise ToolError(messages.FILE_READ_ONLY.format(path=target.display, mode=oct(mode)))
         try:
-            temporary = self._temporary(target.real.parent, target.real.name, data, mode)
+            temporary = self._temporary(target.real.parent, target.real.name, pieces, mode)
         except OSError as exc:
             raise ToolError(messages.IO_WRITE.format(path=target.display, reason=exc.strerror)) from None
         try:
@@ -355,7 +357,7 @@ class Workspace:
             for directory in reversed(missing):
                 directory.mkdir()
                 created.append(self.display(directory.relative_to(self.root).as_posix()))
-            temporary = self._temporary(target.real.parent, target.real.name, data, 0o666 & ~_UMASK)
+            temporary = self._temporary(target.real.parent, target.real.name, [data], 0o666 & ~_UMASK)
         except FileExistsError:
             raise ToolError(messages.PARENT_NOT_DIRECTORY.format(path=target.display, parent="a parent")) from None
         except OSError as exc:
