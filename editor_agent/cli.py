@@ -129,7 +129,7 @@ def print_result(result: RunResult, out: TextIO, as_json: bool) -> int:
             f"{usage.cache_creation_input_tokens} cache write{cost}\n"
         )
         if result.error:
-            out.write(f"error: {result.error}\n")
+            print(f"editor-agent: error: {result.error}", file=sys.stderr)
         out.write(f"files changed: {', '.join(result.files_changed) or 'none'}\n")
         if result.transcript:
             out.write(f"transcript: {result.transcript}\n")

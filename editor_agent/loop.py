@@ -13,6 +13,7 @@ import time
 from typing import Any, Literal
 
 import anthropic
+import httpx2
 from pydantic import BaseModel
 
 from . import prompts
@@ -213,7 +214,7 @@ class AgentLoop:
                         if event.type == "text":
                             self.progress.text(event.text)
                     message = stream.get_final_message()
-            except (anthropic.APIConnectionError, anthropic.APIResponseValidationError) as error:
+            except (anthropic.APIConnectionError, httpx2.TransportError) as error:  # httpx2: the SDK's HTTP layer
                 if isinstance(error, anthropic.APITimeoutError) or attempt == self.settings.stream_retries:
                     raise
                 wait = min(2.0**attempt, 8.0)
@@ -250,19 +251,28 @@ class AgentLoop:
         return block
 
     def _continue_after_cut(self, content: list[dict[str, Any]]) -> None:
-        """The reply hit max_tokens: keep what is complete, never run a cut tool call, ask to go on."""
+        """The reply hit max_tokens: run the complete tool calls, never a cut one, and ask to go on.
+
+        The reply goes back unchanged (thinking signatures must stay valid); a tool call cut
+        short is answered with an error result instead of being executed.
+        """
         self.continuations += 1
         if self.continuations > self.settings.max_continuations:
             raise _Stop("max_tokens", f"the reply hit the output limit {self.continuations - 1} times in a row")
-        cut = content[-1] if content and content[-1].get("type") == "tool_use" else None
-        kept = content[:-1] if cut else content
-        if not any(b.get("type") in ("text", "tool_use") for b in kept):
-            kept = [*kept, {"type": "text", "text": "(reply cut off)"}]
-        self._append({"role": "assistant", "content": kept})
+        if not content:
+            content = [{"type": "text", "text": "(reply cut off)"}]
+        self._append({"role": "assistant", "content": content})
+        cut = content[-1] if content[-1].get("type") == "tool_use" else None
+        results = []
+        for block in content:
+            if block.get("type") != "tool_use":
+                continue
+            if block is cut:
+                message = prompts.CUT_OFF_TOOL.format(name=cut.get("name"))
+                results.append({"type": "tool_result", "tool_use_id": cut["id"], "content": message, "is_error": True})
+            else:
+                results.append(self._tool_result(block))
         note = prompts.CUT_OFF.format(max_tokens=self._max_tokens())
-        if cut:
-            note += prompts.CUT_OFF_TOOL.format(name=cut.get("name"))
-        results = [self._tool_result(use) for use in kept if use.get("type") == "tool_use"]
         self._append({"role": "user", "content": [*results, {"type": "text", "text": note}]})
 
     # --- bookkeeping -------------------------------------------------------------------------

@@ -10,7 +10,7 @@ CUT_OFF = (
     "Continue from where you stopped."
 )
 CUT_OFF_TOOL = (
-    " Its last tool call ({name}) was cut short and was NOT executed; send it again, and keep tool inputs "
-    "small (for example, split a large file into several smaller edits)."
+    "This {name} call was cut short by the output limit and was NOT executed. Send it again, and keep tool "
+    "inputs small (for example, split a large file into several smaller edits)."
 )
 UNKNOWN_TOOL = "Tool {name} is not available. The only tool is {tool_name}."
