@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -15,10 +16,15 @@ from . import messages
 from .commands import Create, Insert, StrReplace, UndoEdit, View, parse_command
 from .errors import ToolError
 from .history import History, digest
+from .journal import Journal
 from .matching import Match, describe_lines, find_tolerant, multiple_matches_error, not_found_hints, occurrences
+from .staleness import SeenFiles, short_diff
 from .textfile import TextFile, count_lines, line_offset, lines_back, lines_forward, number_lines, split_lines
 from .toolspec import ToolSpec
 from .workspace import Snapshot, Target, Workspace
+
+if TYPE_CHECKING:
+    from .watch import WorkspaceWatcher
 
 SNIPPET_LINES = 4
 DEFAULT_OUTPUT_LIMIT = 16000
@@ -42,6 +48,9 @@ class Editor:
         max_characters: int | None = None,
         strict: bool = False,
         output_limit: int = DEFAULT_OUTPUT_LIMIT,
+        journal: Journal | None = None,
+        watcher: WorkspaceWatcher | None = None,
+        track_changes: bool = False,
     ) -> None:
         self.workspace = workspace
         self.tool = tool
@@ -52,11 +61,51 @@ class Editor:
         self.history = History()
         self.originals: dict[str, tuple[Path, bytes | None]] = {}  # path shown -> (real path, bytes before)
         self._lock = threading.Lock()  # tool calls of one session run one at a time, even from threads
+        self.journal = journal  # write-ahead record for `editor-agent undo`
+        self.watcher = watcher  # reports activity by others, for notes in the next tool result
+        self.track_changes = track_changes or watcher is not None  # compare edits with what the model saw
+        self.seen = SeenFiles()
+        self._notified: set[tuple[Path, str]] = set()
 
     def run(self, raw_input: object) -> ToolResult:
         """Execute one `tool_use.input`; errors come back as `is_error` results."""
         with self._lock:
-            return self._run(raw_input)
+            result = self._run(raw_input)
+            notes = self._outside_notes(raw_input) if self.watcher is not None else ""
+            return result.model_copy(update={"content": result.content + notes}) if notes else result
+
+    def _outside_notes(self, raw_input: object) -> str:
+        """Notes on files the model has seen that someone else changed, other than this call's own file."""
+        own = None
+        if isinstance(raw_input, dict) and isinstance(raw_input.get("path"), str):
+            try:
+                own = self.workspace.resolve(raw_input["path"]).real
+            except ToolError:
+                pass
+        notes = ""
+        assert self.watcher is not None
+        for path in sorted(self.watcher.drain()):
+            if path == own or path not in self.seen:
+                continue
+            data = path.read_bytes() if path.is_file() else None
+            changed, old = self.seen.changed(path, data, path.stat() if data is not None else None)
+            key = (path, digest([data]) if data is not None else "deleted")
+            if not changed or key in self._notified:
+                continue
+            self._notified.add(key)
+            display = self.workspace.display(path.relative_to(self.workspace.root).as_posix())
+            if data is None:
+                notes += messages.OUTSIDE_DELETED.format(path=display)
+            else:
+                notes += messages.OUTSIDE_CHANGED.format(path=display, diff=short_diff(old, data, display))
+        return notes
+
+    def _stale_diff(self, target: Target, before: Snapshot) -> str | None:
+        """A diff of what someone else changed since the model last saw the file, or None if nothing."""
+        if not self.track_changes:
+            return None
+        changed, old = self.seen.changed(target.real, before.data, before.stat)
+        return short_diff(old, before.data, target.display) if changed else None
 
     def _run(self, raw_input: object) -> ToolResult:
         try:
@@ -109,10 +158,15 @@ class Editor:
 
     def _write(self, target: Target, before: Snapshot, pieces: list[bytes | memoryview]) -> str:
         """Replace the file, record undo history, and return a note about hard links if any."""
+        after = digest(pieces) if (self.journal or self.keeps_history) else ""
+        if self.journal is not None:
+            self.journal.before_write(target.real, before.data, after)
         self.workspace.replace(target, pieces, before)
         self.originals.setdefault(target.display, (target.real, before.data))
         if self.keeps_history:
-            self.history.record(target.real, before.data, pieces)
+            self.history.record(target.real, before.data, pieces, after)
+        if self.track_changes:
+            self.seen.remember(target.real, b"".join(pieces))
         if before.stat.st_nlink > 1:
             return messages.HARDLINK_NOTE.format(count=before.stat.st_nlink, path=target.display)
         return ""
@@ -161,7 +215,10 @@ class Editor:
             if hidden:
                 content += messages.VIEW_HIDDEN_COUNT.format(count=hidden, path=target.display)
             return self._clip(content)
-        normalized = self.workspace.read(target).text.normalized
+        snapshot = self.workspace.read(target)
+        if self.track_changes:
+            self.seen.remember(target.real, snapshot.data, snapshot.stat)
+        normalized = snapshot.text.normalized
         if command.view_range is None:
             if not normalized:
                 return messages.VIEW_EMPTY_FILE.format(path=target.display)
@@ -192,10 +249,14 @@ class Editor:
         if kind == "directory":
             raise ToolError(messages.PATH_IS_DIRECTORY.format(path=target.display))
         data = command.file_text.encode("utf-8")
+        if self.journal is not None:
+            self.journal.before_write(target.real, None, digest([data]))
         directories = self.workspace.create(target, data)
         self.originals.setdefault(target.display, (target.real, None))
         if self.keeps_history:
             self.history.record(target.real, None, [data])
+        if self.track_changes:
+            self.seen.remember(target.real, data)
         content = messages.CREATED.format(path=target.display)
         if directories:
             content += messages.CREATED_DIRECTORIES.format(directories=", ".join(directories))
@@ -203,6 +264,7 @@ class Editor:
 
     def str_replace(self, command: StrReplace) -> str:
         target, before = self._existing_file(command.path)
+        stale = self._stale_diff(target, before)
         text_file = before.text
         normalized = text_file.normalized
         old = command.old_str.replace("\r\n", "\n")
@@ -221,6 +283,8 @@ class Editor:
             match = find_tolerant(normalized, old, new)
         if match is None:
             hints = not_found_hints(normalized, old, new, has_crlf="\r\n" in text_file.text)
+            if stale is not None:
+                hints += messages.STALE_NOT_FOUND.format(path=target.display, diff=stale)
             raise ToolError(messages.NOT_FOUND.format(old_str=command.old_str, path=target.display) + hints)
         start = text_file.to_original_offset(match.start)
         end = text_file.to_original_offset(match.end)
@@ -232,10 +296,15 @@ class Editor:
         snippet_end = lines_forward(normalized, match.end, SNIPPET_LINES + 1)
         chunk = normalized[snippet_start : match.start] + match.replacement + normalized[match.end : snippet_end]
         snippet = number_lines(split_lines(chunk), max(1, line - SNIPPET_LINES))
+        if stale is not None:
+            note += messages.STALE_REBASED.format(path=target.display, diff=stale)
         return messages.EDITED.format(path=target.display, snippet=snippet) + match.note + note
 
     def insert(self, command: Insert) -> str:
         target, before = self._existing_file(command.path)
+        stale = self._stale_diff(target, before)
+        if stale is not None:
+            raise ToolError(messages.STALE_INSERT.format(path=target.display, line=command.insert_line, diff=stale))
         text_file = before.text
         normalized = text_file.normalized
         total = count_lines(normalized)
@@ -275,8 +344,11 @@ class Editor:
         if current is None or digest([current]) != entry.after_digest:
             raise ToolError(messages.UNDO_CONFLICT.format(path=target.display))
         previous = self.history.before(entry)
+        if self.journal is not None:
+            self.journal.before_write(target.real, current, digest([previous]) if previous is not None else "")
         if previous is None:
             self.workspace.remove(target)
+            self.seen.forget(target.real)
             self.history.pop(target.real)
             return messages.UNDONE_CREATE.format(path=target.display)
         snapshot = self.workspace.read(target)
@@ -284,6 +356,8 @@ class Editor:
             raise ToolError(messages.UNDO_CONFLICT.format(path=target.display))
         self.workspace.replace(target, [previous], snapshot)
         self.history.pop(target.real)
+        if self.track_changes:
+            self.seen.remember(target.real, previous)
         normalized = TextFile.decode(previous).normalized
         body = self._numbered_view(normalized, 1, 0, len(normalized)) if normalized else ""
         return messages.UNDONE.format(path=target.display, body=body)

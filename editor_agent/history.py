@@ -38,7 +38,9 @@ class History:
         self._spill: tempfile.TemporaryDirectory[str] | None = None
         self._count = 0
 
-    def record(self, path: Path, before: bytes | None, after: Iterable[bytes | memoryview]) -> None:
+    def record(
+        self, path: Path, before: bytes | None, after: Iterable[bytes | memoryview], after_digest: str | None = None
+    ) -> None:
         kept: bytes | Path | None = before
         if before is not None and len(before) > SPILL_BYTES:
             if self._spill is None:
@@ -46,7 +48,7 @@ class History:
             self._count += 1
             kept = Path(self._spill.name) / f"{self._count}.bin"
             kept.write_bytes(before)
-        self._stacks[path].append(Entry(kept, digest(after)))
+        self._stacks[path].append(Entry(kept, after_digest or digest(after)))
 
     def last(self, path: Path) -> Entry | None:
         stack = self._stacks.get(path)

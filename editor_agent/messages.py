@@ -150,3 +150,16 @@ UNDO_CONFLICT = (
     "Cannot undo the last edit to {path}: the file was changed by someone else after that edit, and undoing "
     "would overwrite those changes. View the file and edit it instead."
 )
+
+# --- changes by others ----------------------------------------------------------------
+OUTSIDE_CHANGED = "\nNote: {path} was changed outside the agent since you last saw it:\n{diff}"
+OUTSIDE_DELETED = "\nNote: {path} was deleted outside the agent since you last saw it."
+STALE_REBASED = (
+    "\nNote: {path} had been changed by someone else since you last saw it; `old_str` still matched exactly "
+    "once, so the edit was applied to the current file. What changed before your edit:\n{diff}"
+)
+STALE_NOT_FOUND = "\nNote: {path} was changed by someone else since you last saw it. What changed:\n{diff}"
+STALE_INSERT = (
+    "No insertion was performed: {path} was changed by someone else since you last saw it, so line {line} may "
+    "no longer be where you expect. What changed:\n{diff}View the file again, then retry."
+)

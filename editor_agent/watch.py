@@ -1,0 +1,81 @@
+"""Who changed what while a run was going: a watchdog observer on the workspace.
+
+The observer only collects the paths that saw activity; deciding whether a change came from
+someone else is left to `SeenFiles` (content comparison), so the editor's own atomic writes,
+`touch` and editors that rewrite identical bytes are never reported as outside changes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+_IGNORED_PARTS = {".git", ".editor-agent"}
+_TEMPORARY_SUFFIX = ".editor-agent.tmp"
+
+
+class _Collector(FileSystemEventHandler):
+    def __init__(self, watcher: WorkspaceWatcher) -> None:
+        self.watcher = watcher
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory or event.event_type in ("opened", "closed_no_write"):
+            return
+        for raw in (event.src_path, getattr(event, "dest_path", "")):
+            if raw:
+                self.watcher._add(Path(os.fsdecode(raw)))
+
+
+class WorkspaceWatcher:
+    """Collects the real paths under `root` that were created, modified, moved or deleted."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(os.path.realpath(root))
+        self._paths: set[Path] = set()
+        self._all: set[Path] = set()
+        self._lock = threading.Lock()
+        self._observer = Observer()
+        self._observer.schedule(_Collector(self), str(self.root), recursive=True)
+
+    def _add(self, path: Path) -> None:
+        if path.name.endswith(_TEMPORARY_SUFFIX):
+            return
+        try:
+            parts = path.relative_to(self.root).parts
+        except ValueError:
+            return
+        if _IGNORED_PARTS.intersection(parts):
+            return
+        with self._lock:
+            self._paths.add(path)
+            self._all.add(path)
+
+    def start(self) -> WorkspaceWatcher:
+        self._observer.start()
+        return self
+
+    def stop(self) -> None:
+        if self._observer.is_alive():
+            self._observer.stop()
+            self._observer.join(timeout=5)
+
+    def drain(self) -> set[Path]:
+        """Paths with activity since the last drain."""
+        with self._lock:
+            paths, self._paths = self._paths, set()
+        return paths
+
+    def touched(self) -> set[Path]:
+        """Every path with activity since the watcher started."""
+        with self._lock:
+            return set(self._all)
+
+    def __enter__(self) -> WorkspaceWatcher:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,88 @@
+"""The undo journal: a run's edits can be undone exactly, even after a crash, never over someone's changes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from editor_agent import Editor, Workspace, tool_by_type
+from editor_agent.journal import Journal, runs, undo_run
+
+
+def session(root: Path, run_id: str = "20260101-000000-aaaa") -> Editor:
+    return Editor(Workspace(root), tool_by_type("text_editor_20250728"), journal=Journal(root, run_id))
+
+
+def test_undo_restores_edits_and_removes_created_files(root: Path):
+    (root / "a.py").write_bytes(b"one\r\ntwo\r\n")
+    os.chmod(root / "a.py", 0o755)
+    editor = session(root)
+    editor.run({"command": "str_replace", "path": "a.py", "old_str": "one", "new_str": "ONE"})
+    editor.run({"command": "insert", "path": "a.py", "insert_line": 2, "insert_text": "three"})
+    editor.run({"command": "create", "path": "pkg/new.py", "file_text": "x\n"})
+    (root / "user.txt").write_text("the user's own file\n")
+    report = undo_run(root)
+    assert report.restored == ["a.py"] and report.removed == ["pkg/new.py"] and report.conflicts == []
+    assert (root / "a.py").read_bytes() == b"one\r\ntwo\r\n"
+    assert oct((root / "a.py").stat().st_mode & 0o777) == "0o755"
+    assert not (root / "pkg" / "new.py").exists()
+    assert (root / "user.txt").read_text() == "the user's own file\n"
+    with pytest.raises(ValueError, match="no run to undo"):
+        undo_run(root)
+
+
+def test_undo_leaves_files_changed_afterwards(root: Path):
+    (root / "a.py").write_text("one\n")
+    (root / "b.py").write_text("bee\n")
+    editor = session(root)
+    editor.run({"command": "str_replace", "path": "a.py", "old_str": "one", "new_str": "ONE"})
+    editor.run({"command": "str_replace", "path": "b.py", "old_str": "bee", "new_str": "BEE"})
+    (root / "b.py").write_text("BEE\nand the user's line\n")
+    report = undo_run(root)
+    assert report.restored == ["a.py"] and report.conflicts == ["b.py"]
+    assert (root / "b.py").read_text() == "BEE\nand the user's line\n"
+    forced = undo_run(root, report.run_id, force=True)
+    assert forced.restored == ["b.py"] and (root / "b.py").read_text() == "bee\n"
+
+
+def test_undo_picks_the_last_run(root: Path):
+    (root / "a.py").write_text("0\n")
+    session(root, "20260101-000000-aaaa").run(
+        {"command": "str_replace", "path": "a.py", "old_str": "0", "new_str": "1"}
+    )
+    session(root, "20260102-000000-bbbb").run(
+        {"command": "str_replace", "path": "a.py", "old_str": "1", "new_str": "2"}
+    )
+    assert runs(root) == ["20260101-000000-aaaa", "20260102-000000-bbbb"]
+    assert undo_run(root).run_id == "20260102-000000-bbbb"
+    assert (root / "a.py").read_text() == "1\n"
+    assert undo_run(root).run_id == "20260101-000000-aaaa"
+    assert (root / "a.py").read_text() == "0\n"
+
+
+def test_journal_written_before_the_file(root: Path, monkeypatch: pytest.MonkeyPatch):
+    (root / "a.py").write_text("one\n")
+    editor = session(root)
+
+    def crash(*args, **kwargs):
+        raise SystemExit("killed between the journal and the write")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(SystemExit):
+        editor.run({"command": "str_replace", "path": "a.py", "old_str": "one", "new_str": "ONE"})
+    monkeypatch.undo()
+    assert (root / "a.py").read_text() == "one\n"
+    report = undo_run(root)
+    assert report.unchanged == ["a.py"] and report.conflicts == []
+
+
+def test_torn_last_journal_line_is_ignored(root: Path):
+    (root / "a.py").write_text("one\n")
+    editor = session(root)
+    editor.run({"command": "str_replace", "path": "a.py", "old_str": "one", "new_str": "ONE"})
+    journal = root / ".editor-agent" / "undo" / "20260101-000000-aaaa" / "journal.jsonl"
+    with open(journal, "a") as handle:
+        handle.write('{"path": "a.py", "wro')
+    assert undo_run(root).restored == ["a.py"]

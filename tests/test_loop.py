@@ -1,0 +1,370 @@
+"""The agent loop against the local Messages API server, through the real SDK over HTTP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from editor_agent.connection import Connection
+from editor_agent.progress import Progress
+from editor_agent.runner import RunOptions, replay, run_task
+from editor_agent.settings import RunSettings
+from editor_agent.testing import MessagesServer, Script
+from editor_agent.transcript import read_events
+
+KEY = "sk-test-secret-value"
+TOOL = "str_replace_based_edit_tool"
+
+
+def use(command: str, **fields: Any) -> dict[str, Any]:
+    return {"type": "tool_use", "name": TOOL, "input": {"command": command, **fields}}
+
+
+def text(value: str) -> dict[str, Any]:
+    return {"type": "text", "text": value}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "shop.py").write_text("def apply_discount(total, percent):\n    return total - total * percent\n")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def credential(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+
+
+def run(
+    server: MessagesServer,
+    repo: Path,
+    task: str = "Fix the discount.",
+    *,
+    model: str = "claude-opus-4-5",
+    settings: RunSettings | None = None,
+    connection: Connection | None = None,
+    progress: Progress | None = None,
+    resume_from: Path | None = None,
+    transcript: Path | None = None,
+):
+    connection = (connection or Connection()).model_copy(update={"base_url": server.url, "max_retries": 2})
+    options = RunOptions(
+        workspace=repo,
+        model=model,
+        settings=settings or RunSettings(),
+        connection=connection,
+        transcript=transcript or repo.parent / "run.jsonl",
+    )
+    return run_task(options, task, progress=progress, resume_from=resume_from)
+
+
+FIX = [
+    {"content": [text("Let me look."), use("view", path="/repo/shop.py")]},
+    {
+        "content": [
+            use("str_replace", path="/repo/shop.py", old_str="total * percent\n", new_str="total * percent / 100\n"),
+            use("view", path="/repo/shop.py", view_range=[2, 2]),
+        ]
+    },
+    {"content": [text("Fixed: the percentage is now divided by 100.")], "stop_reason": "end_turn"},
+]
+
+
+def test_multi_tool_session_completes(repo: Path):
+    with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY, min_cache_tokens=0) as server:
+        result = run(server, repo)
+        assert server.violations == []
+        requests = [r.body for r in server.requests]
+    assert result.status == "completed" and result.stop_reason == "end_turn"
+    assert result.turns == 3
+    assert (repo / "shop.py").read_text().endswith("total * percent / 100\n")
+    assert result.files_changed == ["/repo/shop.py"]
+    assert "+    return total - total * percent / 100" in result.diff
+    assert result.final_text == "Fixed: the percentage is now divided by 100."
+    assert requests[0]["tools"][0]["type"] == "text_editor_20250728"
+    third = requests[2]["messages"]
+    results = third[-1]["content"]
+    assert [b["type"] for b in results] == ["tool_result", "tool_result"]
+    assert "has been edited" in results[0]["content"] and "is_error" not in results[0]
+    breakpoints = sum(
+        1 for m in third for b in (m["content"] if isinstance(m["content"], list) else []) if "cache_control" in b
+    )
+    assert breakpoints == 2  # the newest two user turns (plus the system prompt)
+    assert result.usage.cache_read_input_tokens > 0, "the second request should reuse the first one's prefix"
+    assert result.cost_usd is not None and result.cost_usd > 0
+
+
+def test_errors_go_back_as_is_error(repo: Path):
+    turns = [
+        {"content": [use("view", path="/etc/passwd"), use("delete", path="/repo/shop.py")]},
+        {"content": [{"type": "tool_use", "name": "bash", "input": {"command": "ls"}}]},
+        {"content": [text("I cannot.")], "stop_reason": "end_turn"},
+    ]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        result = run(server, repo)
+        assert server.violations == []
+        second = server.requests[1].body["messages"][-1]["content"]
+        third = server.requests[2].body["messages"][-1]["content"]
+    assert result.status == "completed"
+    assert [b["is_error"] for b in second] == [True, True]
+    assert "outside the workspace" in second[0]["content"]
+    assert third[0]["is_error"] and "Tool bash is not available" in third[0]["content"]
+
+
+def test_thinking_blocks_go_back_unmodified(repo: Path):
+    turns = [
+        {"content": [{"type": "thinking", "thinking": "The bug is in percent."}, use("view", path="/repo/shop.py")]},
+        {
+            "content": [{"type": "redacted_thinking", "data": "opaque=="}, text("Looks fine.")],
+            "stop_reason": "end_turn",
+        },
+    ]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        result = run(server, repo, settings=RunSettings(thinking=2048))
+        assert server.violations == []
+        first, second = server.requests[0], server.requests[1]
+    assert result.status == "completed"
+    assert first.body["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+    assert "interleaved-thinking-2025-05-14" in first.headers.get("anthropic-beta", "")
+    sent_back = second.body["messages"][1]["content"][0]
+    assert sent_back["type"] == "thinking" and sent_back["signature"]
+
+
+def test_adaptive_thinking(repo: Path):
+    turns = [{"content": [text("ok")], "stop_reason": "end_turn"}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        run(server, repo, model="claude-opus-4-6", settings=RunSettings(thinking="adaptive"))
+        assert server.requests[0].body["thinking"] == {"type": "adaptive"}
+        assert "anthropic-beta" not in server.requests[0].headers
+        assert server.violations == []
+
+
+def test_pause_turn_is_sent_back_and_continued(repo: Path):
+    turns = [
+        {"content": [text("Working on it")], "stop_reason": "pause_turn"},
+        {"content": [text("Done.")], "stop_reason": "end_turn"},
+    ]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        result = run(server, repo)
+        assert server.violations == []
+        assert server.requests[1].body["messages"][-1]["role"] == "assistant"
+    assert result.status == "completed" and result.turns == 2
+
+
+def test_max_tokens_mid_tool_call_is_not_executed(repo: Path):
+    turns = [
+        {
+            "content": [text("Creating"), use("create", path="/repo/notes.md", file_text="par")],
+            "stop_reason": "max_tokens",
+        },
+        {"content": [use("create", path="/repo/notes.md", file_text="partial is now whole\n")]},
+        {"content": [text("Done.")], "stop_reason": "end_turn"},
+    ]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        result = run(server, repo)
+        assert server.violations == []
+        note = server.requests[1].body["messages"][-1]["content"]
+    assert result.status == "completed"
+    assert (repo / "notes.md").read_text() == "partial is now whole\n"
+    assert note[0]["type"] == "tool_result" and note[0]["is_error"] and "was NOT executed" in note[0]["content"]
+    assert note[-1]["type"] == "text" and "output limit" in note[-1]["text"]
+    events = read_events(result.transcript)
+    assert sum(1 for e in events if e["event"] == "tool_call") == 1
+
+
+def test_max_tokens_repeatedly_stops(repo: Path):
+    cut = {"content": [text("and so on")], "stop_reason": "max_tokens"}
+    with MessagesServer(Script.model_validate({"turns": [cut] * 3}), api_key=KEY) as server:
+        result = run(server, repo, settings=RunSettings(max_continuations=2))
+        assert server.violations == []
+    assert result.status == "max_tokens" and result.turns == 3
+
+
+def test_refusal_stops_without_running_tools(repo: Path):
+    turns = [{"content": [text("I can't help with that.")], "stop_reason": "refusal"}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        result = run(server, repo)
+    assert result.status == "refused" and result.stop_reason == "refusal"
+    assert result.files_changed == []
+
+
+def test_context_window_exceeded(repo: Path):
+    turns = [{"content": [text("...")], "stop_reason": "model_context_window_exceeded"}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        result = run(server, repo)
+    assert result.status == "context_exceeded"
+
+
+def test_limits_stop_cleanly_and_keep_edits(repo: Path):
+    turns = FIX[1:2] + FIX[1:2]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        result = run(server, repo, settings=RunSettings(max_turns=1))
+    assert result.status == "max_turns" and result.turns == 1
+    assert result.files_changed == ["/repo/shop.py"]
+    with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
+        result = run(server, repo, settings=RunSettings(max_total_tokens=10))
+    assert result.status == "budget" and result.turns == 1
+    with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
+        result = run(server, repo, settings=RunSettings(max_cost_usd=0.000001))
+    assert result.status == "budget"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"fault": "rate_limit", "retry_after": 0},
+        {"fault": "overloaded"},
+        {"fault": "server_error"},
+        {"fault": "drop"},
+    ],
+)
+def test_transient_faults_are_retried_without_double_execution(repo: Path, fault: dict[str, Any]):
+    turns = [FIX[0], fault, *FIX[1:]]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        result = run(server, repo)
+        assert server.violations == []
+    assert result.status == "completed", result.error
+    assert (repo / "shop.py").read_text().endswith("total * percent / 100\n")
+    events = read_events(result.transcript)
+    ids = [e["id"] for e in events if e["event"] == "tool_call"]
+    assert len(ids) == len(set(ids)) == 3
+
+
+def test_retry_after_is_honoured(repo: Path):
+    turns = [{"fault": "rate_limit", "retry_after": 1}, {"content": [text("ok")], "stop_reason": "end_turn"}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        result = run(server, repo)
+        assert len(server.requests) == 2
+    assert result.status == "completed"
+
+
+def test_unauthorized_names_credential_not_value(repo: Path):
+    turns = [{"content": [text("ok")], "stop_reason": "end_turn"}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key="other-key") as server:
+        result = run(server, repo)
+    assert result.status == "error"
+    assert "401" in result.error and "ANTHROPIC_API_KEY" in result.error and "Authorization: Bearer" in result.error
+    assert KEY not in result.error
+    assert KEY not in Path(result.transcript).read_text()
+
+
+def test_not_found_names_model(repo: Path):
+    turns = [{"fault": "status", "status": 404, "error_type": "not_found_error", "message": "model: claude-x"}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        result = run(server, repo, model="claude-sonnet-4-5-thinking")
+    assert result.status == "error" and "claude-sonnet-4-5-thinking" in result.error and "404" in result.error
+
+
+def test_wrong_tool_version_points_at_tools_yaml(repo: Path):
+    turns = [{"content": [text("ok")], "stop_reason": "end_turn"}]
+    with MessagesServer(
+        Script.model_validate({"turns": turns}), api_key=KEY, accept_tools={"text_editor_20250124"}
+    ) as server:
+        result = run(server, repo)
+    assert result.status == "error"
+    assert "does not support tool types" in result.error and "tools.yaml" in result.error
+
+
+@pytest.mark.parametrize(("auth", "header"), [("x-api-key", "x-api-key"), ("bearer", "authorization")])
+def test_auth_styles(repo: Path, auth: str, header: str):
+    turns = [{"content": [text("ok")], "stop_reason": "end_turn"}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY, auth=auth) as server:
+        result = run(server, repo, connection=Connection(auth=auth))
+        headers = server.requests[0].headers
+    assert result.status == "completed", result.error
+    assert header in headers
+    other = "authorization" if header == "x-api-key" else "x-api-key"
+    assert other not in headers
+
+
+def test_gateway_path_version_headers_and_body(repo: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    monkeypatch.setenv("GATEWAY_KEY", KEY)
+    turns = [{"content": [text("ok")], "stop_reason": "end_turn"}]
+    connection = Connection(
+        auth="bearer",
+        credential_env="GATEWAY_KEY",
+        messages_path="/messages",
+        anthropic_version="2023-06-01",
+        headers={"x-gateway-team": "docs"},
+        betas=["context-1m-2025-08-07"],
+        body={"service_tier": "auto", "metadata": {"user_id": "ci"}},
+    )
+    with MessagesServer(
+        Script.model_validate({"turns": turns}), api_key=KEY, auth="bearer", path="/messages",
+        require_version="2023-06-01",
+    ) as server:  # fmt: skip
+        result = run(server, repo, model="claude-opus-4-1-20250805-thinking", connection=connection)
+        request = server.requests[0]
+        assert server.violations == []
+    assert result.status == "completed", result.error
+    assert request.path == "/messages"
+    assert request.body["model"] == "claude-opus-4-1-20250805-thinking"
+    assert request.headers["anthropic-version"] == "2023-06-01"
+    assert request.headers["x-gateway-team"] == "docs"
+    assert "context-1m-2025-08-07" in request.headers["anthropic-beta"]
+    assert request.body["service_tier"] == "auto" and request.body["metadata"] == {"user_id": "ci"}
+
+
+def test_transcript_replays_identically(repo: Path, tmp_path: Path):
+    pristine = tmp_path / "pristine"
+    pristine.mkdir()
+    (pristine / "shop.py").write_bytes((repo / "shop.py").read_bytes())
+    with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
+        result = run(server, repo)
+    count, differences = replay(Path(result.transcript), pristine)
+    assert count == 3 and differences == []
+    assert (pristine / "shop.py").read_bytes() == (repo / "shop.py").read_bytes()
+    (pristine / "shop.py").write_text("something else\n")
+    _, differences = replay(Path(result.transcript), pristine)
+    assert differences
+
+
+class _InterruptAfterFirstTool(Progress):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def tool(self, tool_input: Any, content: str, is_error: bool) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise KeyboardInterrupt
+
+
+def test_resume_does_not_repeat_executed_tool_calls(repo: Path, tmp_path: Path):
+    turns = [
+        {
+            "content": [
+                use("create", path="/repo/a.txt", file_text="a\n"),
+                use("create", path="/repo/b.txt", file_text="b\n"),
+            ]
+        },
+        {"content": [text("Both created.")], "stop_reason": "end_turn"},
+    ]
+    transcript = tmp_path / "interrupted.jsonl"
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        first = run(server, repo, progress=_InterruptAfterFirstTool(), transcript=transcript)
+        assert first.status == "stopped"
+        assert (repo / "a.txt").exists() and not (repo / "b.txt").exists()
+        second = run(server, repo, resume_from=transcript)
+        assert server.violations == []
+    assert second.status == "completed", second.error
+    assert (repo / "b.txt").read_text() == "b\n"
+    calls = [e for e in read_events(transcript) if e["event"] == "tool_call"]
+    assert [c["input"]["path"] for c in calls] == ["/repo/a.txt", "/repo/b.txt"]
+    assert all(not c["is_error"] for c in calls)
+
+
+def test_transcript_has_no_credentials(repo: Path):
+    with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
+        result = run(server, repo)
+    raw = Path(result.transcript).read_text()
+    assert KEY not in raw
+    kinds = {json.loads(line)["event"] for line in raw.splitlines()}
+    assert {"start", "request", "response", "tool_call", "message", "end"} <= kinds

@@ -1,0 +1,135 @@
+"""`editor-agent run` as a person or CI runs it: a real subprocess, real SDK, the local server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from editor_agent.testing import MessagesServer, Script
+
+from .test_loop import FIX, KEY, text
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "shop.py").write_text("def apply_discount(total, percent):\n    return total - total * percent\n")
+    return root
+
+
+def editor_agent(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    return subprocess.run(
+        [sys.executable, "-m", "editor_agent", *args], capture_output=True, text=True, timeout=120, env={**clean, **env}
+    )
+
+
+def test_run_json(repo: Path):
+    with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
+        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
+        done = editor_agent("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json", "Fix it", env=env)
+        assert server.violations == []
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert set(result) >= {"status", "stop_reason", "turns", "usage", "cost_usd", "files_changed", "transcript"}
+    assert result["status"] == "completed" and result["turns"] == 3
+    assert set(result["usage"]) == {
+        "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"
+    }  # fmt: skip
+    assert result["files_changed"] == ["/repo/shop.py"]
+    assert Path(result["transcript"]).is_file()
+    assert done.stderr == ""
+
+
+def test_run_for_a_person_shows_progress_and_diff(repo: Path):
+    with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
+        env = {"ANTHROPIC_AUTH_TOKEN": KEY, "ANTHROPIC_BASE_URL": server.url}
+        done = editor_agent("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "Fix it", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "── turn 1 ──" in done.stderr and "Let me look." in done.stderr
+    assert "✓ str_replace /repo/shop.py" in done.stderr
+    assert done.stdout.startswith("status: completed (end_turn) · 3 turns")
+    assert "+    return total - total * percent / 100" in done.stdout
+
+
+def test_run_refused_exits_1(repo: Path):
+    turns = [{"content": [text("No.")], "stop_reason": "refusal"}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
+        done = editor_agent("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json", "x", env=env)
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["status"] == "refused"
+
+
+def test_run_unauthorized_one_line_no_secret(repo: Path):
+    turns = [{"content": [text("ok")], "stop_reason": "end_turn"}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key="another") as server:
+        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
+        done = editor_agent("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "x", env=env)
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("editor-agent: error:")]
+    assert len(errors) == 1 and "401" in errors[0] and "ANTHROPIC_API_KEY" in errors[0]
+    assert "Traceback" not in done.stderr and KEY not in done.stderr + done.stdout
+
+
+def test_run_x_api_key_flag(repo: Path):
+    turns = [{"content": [text("ok")], "stop_reason": "end_turn"}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY, auth="x-api-key") as server:
+        env = {"ANTHROPIC_API_KEY": KEY}
+        done = editor_agent(
+            "run", "--workspace", str(repo), "--model", "claude-3.5-sonnet", "--base-url", server.url,
+            "--auth", "x-api-key", "--json", "x", env=env,
+        )  # fmt: skip
+        request = server.requests[0]
+    assert done.returncode == 0, done.stderr
+    assert request.headers["x-api-key"] == "<redacted>"
+    tool = request.body["tools"][0]
+    assert (tool["type"], tool["name"]) == ("text_editor_20241022", "str_replace_editor")
+    assert "computer-use-2024-10-22" in request.headers["anthropic-beta"]
+
+
+def test_run_profile_from_config_file(repo: Path, tmp_path: Path):
+    turns = [{"content": [text("ok")], "stop_reason": "end_turn"}]
+    with MessagesServer(
+        Script.model_validate({"turns": turns}), api_key=KEY, auth="x-api-key", path="/messages"
+    ) as server:
+        config = tmp_path / "config.yaml"
+        config.write_text(
+            "profiles:\n  gw:\n"
+            f"    base_url: {server.origin}\n    auth: x-api-key\n    credential_env: GW_KEY\n"
+            "    messages_path: /messages\n    anthropic_version: '2023-06-01'\n"
+        )
+        done = editor_agent(
+            "run", "--workspace", str(repo), "--model", "claude-3-5-sonnet", "--config", str(config),
+            "--profile", "gw", "--json", "x", env={"GW_KEY": KEY},
+        )  # fmt: skip
+        assert server.violations == []
+    assert done.returncode == 0, done.stderr
+
+
+def test_run_without_credential_is_usage_error(repo: Path):
+    done = editor_agent("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "x", env={})
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "editor-agent: error: no credential: set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN "
+        "(or run `editor-agent demo`, which needs none)"
+    )
+
+
+def test_replay_command(repo: Path, tmp_path: Path):
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "shop.py").write_bytes((repo / "shop.py").read_bytes())
+    with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
+        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
+        done = editor_agent("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json", "x", env=env)
+    transcript = json.loads(done.stdout)["transcript"]
+    replayed = editor_agent("replay", transcript, "--workspace", str(fresh), env={})
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert replayed.stdout.strip() == "3 tool calls replayed, 0 differ"
