@@ -8,7 +8,6 @@ does the HTTP, the retries of 429/5xx (honouring `retry-after`) and the streamin
 
 from __future__ import annotations
 
-import copy
 import time
 from typing import Any, Literal
 
@@ -22,6 +21,7 @@ from .changes import collect_changes, unified_diff
 from .connection import Connection
 from .editor import Editor
 from .progress import Progress
+from .reply import StreamError, read_streamed_reply
 from .settings import RunSettings
 from .toolspec import ResolvedModel
 from .transcript import Transcript
@@ -53,11 +53,6 @@ class _Stop(Exception):
     def __init__(self, status: Status, error: str | None = None) -> None:
         super().__init__(error or status)
         self.status, self.error = status, error
-
-
-def _block_to_param(block: Any) -> dict[str, Any]:
-    """An assistant content block exactly as the API sent it (thinking signatures included)."""
-    return block.to_dict(mode="json") if hasattr(block, "to_dict") else dict(block)
 
 
 class AgentLoop:
@@ -121,8 +116,8 @@ class AgentLoop:
                 self._check_limits()
                 self.turns += 1
                 message = self._send(self._request_params())
-                stop_reason = message.stop_reason
-                content = [_block_to_param(b) for b in message.content]
+                stop_reason = message.get("stop_reason")
+                content: list[dict[str, Any]] = message.get("content") or []
                 if stop_reason == "refusal":
                     self._append({"role": "assistant", "content": content})
                     return self._finish("refused", stop_reason=stop_reason)
@@ -146,6 +141,8 @@ class AgentLoop:
                                     error=f"the model stopped for an unknown reason: {stop_reason!r}")  # fmt: skip
         except _Stop as stop:
             return self._finish(stop.status, stop_reason=stop_reason, error=stop.error)
+        except StreamError as error:
+            return self._finish("error", stop_reason=stop_reason, error=f"the API reported an error mid-reply: {error}")
         except anthropic.APIError as error:
             message = describe_api_error(
                 error, connection=self.connection, model=self.resolved.model,
@@ -171,17 +168,19 @@ class AgentLoop:
             mount=self.editor.workspace.mount, tool_name=self.editor.tool.name
         )
         system: list[dict[str, Any]] = [{"type": "text", "text": system_text}]
-        messages = copy.deepcopy(self.messages)
+        messages = list(self.messages)  # copied only where a breakpoint is added: history stays unmarked
         if self.settings.cache:
             system[0]["cache_control"] = _EPHEMERAL
             marked = 0
-            for message in reversed(messages):  # the newest two user turns: last request's prefix and this one's
+            for index in range(len(messages) - 1, -1, -1):  # the newest two user turns: last prefix and this one
+                message = messages[index]
                 if message["role"] != "user" or marked == 2:
                     continue
-                if isinstance(message["content"], str):
-                    message["content"] = [{"type": "text", "text": message["content"]}]
-                if message["content"] and message["content"][-1].get("type") in _CACHEABLE:
-                    message["content"][-1]["cache_control"] = _EPHEMERAL
+                content = message["content"]
+                blocks = [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
+                if blocks and blocks[-1].get("type") in _CACHEABLE:
+                    blocks[-1] = {**blocks[-1], "cache_control": _EPHEMERAL}
+                    messages[index] = {**message, "content": blocks}
                     marked += 1
         params: dict[str, Any] = {
             "model": self.resolved.model,
@@ -203,29 +202,28 @@ class AgentLoop:
                      params={k: v for k, v in params.items() if k != "messages"})  # fmt: skip
         return {**params, "extra_headers": headers, "extra_body": self.connection.body or None}
 
-    def _send(self, params: dict[str, Any]) -> Any:
-        """Stream one reply; a connection dropped mid-stream retries the turn (nothing has run yet)."""
+    def _send(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Stream one reply; a stream that breaks off retries the turn (nothing of it has run yet)."""
         for attempt in range(self.settings.stream_retries + 1):
             started = time.monotonic()
             self.progress.turn(self.turns)
             try:
-                with self.client.messages.stream(**params) as stream:
-                    for event in stream:
-                        if event.type == "text":
-                            self.progress.text(event.text)
-                    message = stream.get_final_message()
-            except (anthropic.APIConnectionError, httpx2.TransportError) as error:  # httpx2: the SDK's HTTP layer
-                if isinstance(error, anthropic.APITimeoutError) or attempt == self.settings.stream_retries:
+                with self.client.messages.with_streaming_response.create(**params, stream=True) as response:
+                    message = read_streamed_reply(response.iter_lines(), self.progress.text)
+            except (anthropic.APIConnectionError, httpx2.TransportError, StreamError) as error:
+                transient = not isinstance(error, StreamError) or error.transient
+                if isinstance(error, anthropic.APITimeoutError) or not transient:
                     raise
+                if attempt == self.settings.stream_retries:
+                    raise _Stop("error", f"the reply broke off {attempt + 1} times: {error}") from None
                 wait = min(2.0**attempt, 8.0)
-                self.progress.retry(f"connection lost mid-reply ({type(error).__name__})", wait)
-                self._record("retry", turn=self.turns, attempt=attempt + 1, reason=type(error).__name__)
+                self.progress.retry(f"reply broke off ({type(error).__name__})", wait)
+                self._record("retry", turn=self.turns, attempt=attempt + 1, reason=str(error))
                 time.sleep(wait)
                 continue
-            self.usage.add(message.usage)
-            self._record("response", turn=self.turns, id=message.id, stop_reason=message.stop_reason,
-                         usage=message.usage.to_dict(mode="json"),
-                         seconds=round(time.monotonic() - started, 3))  # fmt: skip
+            self.usage.add(message.get("usage") or {})
+            self._record("response", turn=self.turns, id=message.get("id"), stop_reason=message.get("stop_reason"),
+                         usage=message.get("usage"), seconds=round(time.monotonic() - started, 3))  # fmt: skip
             self.progress.end_of_reply()
             return message
         raise AssertionError("unreachable")

@@ -15,7 +15,11 @@ from typing import Any
 
 
 class Transcript:
-    """Append-only JSON Lines file; each event is flushed and fsynced as it is written."""
+    """Append-only JSON Lines file; each event is flushed as it is written.
+
+    Flushing hands the line to the operating system, so it survives the process being killed;
+    only the final `end` event is also fsynced (against power loss), to keep turns fast.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -26,7 +30,8 @@ class Transcript:
         record = {"event": event, "time": round(time.time(), 3), **fields}
         self._handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         self._handle.flush()
-        os.fsync(self._handle.fileno())
+        if event == "end":
+            os.fsync(self._handle.fileno())
 
     def close(self) -> None:
         self._handle.close()

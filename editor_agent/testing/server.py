@@ -154,6 +154,7 @@ class MessagesServer:
     # --- serving --------------------------------------------------------------------------
 
     def _serve(self, handler: Handler) -> None:
+        started = handler.started or time.perf_counter()
         length = handler.headers.get("content-length", "0")
         raw = handler.rfile.read(int(length)) if length.isdigit() else b""
         headers = {name.lower(): value for name, value in handler.headers.items()}
@@ -175,6 +176,8 @@ class MessagesServer:
                 exchange.error(500, f"test server error: {exc!r}", "api_error", {"x-should-retry": "false"})
             else:
                 exchange.abort()
+        finally:
+            record.seconds = time.perf_counter() - started
 
     def _dispatch(self, exchange: Exchange, headers: dict[str, str], body: Any, parsed: bool) -> None:
         record = exchange.record
