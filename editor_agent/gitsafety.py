@@ -23,36 +23,20 @@ from pathlib import Path, PurePosixPath
 import git
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
-__all__ = [
-    "GitSafetyError",
-    "Worktree",
-    "apply_patch",
-    "changed_paths",
-    "checkpoint",
-    "checkpoints",
-    "commit_paths",
-    "drop_checkpoints",
-    "open_repo",
-    "patch_between",
-    "restore_paths",
-    "runs",
-    "snapshot",
-    "summary_message",
-]
-
 REF_ROOT = "refs/editor-agent"
 FALLBACK_NAME = "editor-agent"
 FALLBACK_EMAIL = "editor-agent@localhost"
 _TRAILER = "Editor-Agent-Checkpoint"
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _GITLINK = "160000"
+# plumbing diff with fixed prefixes: immune to diff.noprefix, colours, external diff drivers
+_PATCH_OPTIONS = ("-p", "--binary", "--full-index", "--no-renames", "--src-prefix=a/", "--dst-prefix=b/")
+# apply.whitespace=fix in the user's config would otherwise rewrite the patched bytes
+_APPLY_OPTIONS = ("--whitespace=nowarn",)
 
 
 class GitSafetyError(Exception):
     """A git operation the harness needed could not be done; the message is one line for a person."""
-
-
-# ---------------------------------------------------------------- running git
 
 
 def _describe(err: GitCommandError, what: str) -> str:
@@ -162,9 +146,6 @@ def _rel(path: str) -> str:
     return pure.as_posix()
 
 
-# ---------------------------------------------------------------- repositories and snapshots
-
-
 def open_repo(path: Path) -> git.Repo | None:
     """The non-bare repository containing `path` (a file or directory, existing or not), or None."""
     start = Path(path).absolute()
@@ -237,9 +218,6 @@ def drop_checkpoints(repo: git.Repo, run_id: str) -> None:
         _git(repo, "update-ref", "-d", ref, sha)
 
 
-# ---------------------------------------------------------------- restoring, diffs and patches
-
-
 def restore_paths(repo: git.Repo, sha: str, paths: list[str]) -> None:
     """Put `paths` back as they are in commit `sha` (bytes, mode, filters); delete those absent there.
 
@@ -252,15 +230,9 @@ def restore_paths(repo: git.Repo, sha: str, paths: list[str]) -> None:
     entries = _z(_git(repo, "ls-tree", "-r", "-z", "--full-tree", commit, "--", *wanted))
     present = {entry.split("\t", 1)[1] for entry in entries}
     if entries:
+        records = "".join(entry + "\0" for entry in entries).encode("utf-8", "surrogateescape")
         with _temp_index(repo, copy=False) as env:
-            _git(
-                repo,
-                "update-index",
-                "-z",
-                "--index-info",
-                env=env,
-                stdin="".join(e + "\0" for e in entries).encode("utf-8", "surrogateescape"),
-            )
+            _git(repo, "update-index", "-z", "--index-info", env=env, stdin=records)
             _git(repo, "checkout-index", "-f", "-a", env=env)
     root = Path(repo.working_dir)
     for rel in wanted:
@@ -286,19 +258,7 @@ def _diff(repo: git.Repo, old: str, new: str, paths: list[str] | None) -> str:
     if paths is not None and not paths:
         return ""
     limit = ["--", *[_rel(p) for p in paths]] if paths is not None else []
-    return _git(
-        repo,
-        "diff-tree",
-        "-p",
-        "--binary",
-        "--full-index",
-        "--no-renames",
-        "--src-prefix=a/",
-        "--dst-prefix=b/",
-        old,
-        new,
-        *limit,
-    )
+    return _git(repo, "diff-tree", *_PATCH_OPTIONS, old, new, *limit)
 
 
 def patch_between(repo: git.Repo, old: str, new: str, paths: list[str] | None = None) -> str:
@@ -318,23 +278,19 @@ def apply_patch(repo: git.Repo, patch: str) -> list[str]:
     with tempfile.NamedTemporaryFile(prefix="editor-agent-", suffix=".patch") as file:
         file.write(patch.encode("utf-8", "surrogateescape"))
         file.flush()
-        if _try(repo, "apply", "--check", file.name) is not None:
-            _git(repo, "apply", file.name)
+        if _try(repo, "apply", *_APPLY_OPTIONS, "--check", file.name) is not None:
+            _git(repo, "apply", *_APPLY_OPTIONS, file.name)
             return []
         with _temp_index(repo, copy=True) as env:
             _stage_working_tree(repo, env)
-            status, _, err = repo.git.apply(
-                "--3way", file.name, env=env, with_extended_output=True, with_exceptions=False
-            )
+            options = {"env": env, "with_extended_output": True, "with_exceptions": False}
+            status, _, err = repo.git.apply(*_APPLY_OPTIONS, "--3way", file.name, **options)
             conflicts = sorted({line.split("\t", 1)[1] for line in _z(_git(repo, "ls-files", "-u", "-z", env=env))})
         if status == 0 or conflicts:
             return conflicts
         files = [line.split("\t")[-1] for line in _z(_try(repo, "apply", "--numstat", "-z", file.name) or "")]
         reasons = [line for line in str(err).splitlines() if line.startswith(("error:", "fatal:"))] or ["rejected"]
         raise GitSafetyError(f"the patch does not apply to {', '.join(files) or 'the working tree'}: {reasons[-1]}")
-
-
-# ---------------------------------------------------------------- isolated worktrees
 
 
 @dataclass
@@ -349,8 +305,11 @@ class Worktree:
     def create(cls, repo: git.Repo, base: str, parent_dir: Path) -> Worktree:
         """`git worktree add --detach` in a fresh directory under parent_dir (keep it outside the user's tree)."""
         sha = _commit_of(repo, base)
-        Path(parent_dir).mkdir(parents=True, exist_ok=True)
-        path = Path(tempfile.mkdtemp(prefix="editor-agent-wt-", dir=parent_dir)).resolve()
+        try:
+            Path(parent_dir).mkdir(parents=True, exist_ok=True)
+            path = Path(tempfile.mkdtemp(prefix="editor-agent-wt-", dir=parent_dir)).resolve()
+        except OSError as err:
+            raise GitSafetyError(f"cannot make a worktree directory under {parent_dir}: {err.strerror}") from err
         try:
             _git(repo, "worktree", "add", "--detach", "--quiet", str(path), sha)
         except GitSafetyError:
@@ -410,9 +369,6 @@ class Worktree:
         _git(self.repo, "worktree", "prune")
 
 
-# ---------------------------------------------------------------- committing on the user's branch
-
-
 def commit_paths(repo: git.Repo, paths: list[str], message: str) -> str:
     """Commit exactly these paths' working-tree state on HEAD; the user's other staging stays as it was.
 
@@ -439,10 +395,8 @@ def commit_paths(repo: git.Repo, paths: list[str], message: str) -> str:
     lines = [f"0 {zero}\t{p}\0" + (f"{entries[p]}\0" if p in entries else "") for p in wanted]
     try:
         _git(repo, "update-index", "-z", "--index-info", stdin="".join(lines).encode("utf-8", "surrogateescape"))
-    except GitSafetyError as err:
-        raise GitSafetyError(
-            f"committed {sha[:12]} but could not update the index ({err}); run `git reset -q -- <paths>`"
-        ) from err
+    except GitSafetyError as err:  # the commit exists; say how to resync the index by hand
+        raise GitSafetyError(f"committed {sha[:12]}, index not updated ({err}); run `git reset -q -- <paths>`") from err
     return sha
 
 
