@@ -15,9 +15,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
-from .cliflags import add_run_flags, add_workspace_flags, options_from_flags, policy_from_flags
+from .cliflags import (
+    add_job_flags,
+    add_run_flags,
+    add_workspace_flags,
+    connection_from_flags,
+    job_flags,
+    options_from_flags,
+    policy_from_flags,
+)
 from .connection import ConnectionError_
 from .editor import Editor
+from .errors import JobError
 from .toolspec import ModelResolutionError, ToolsFileError, load_tools_file, resolve_model, tool_by_type
 from .workspace import Workspace
 
@@ -57,9 +66,35 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="give Claude a task on a workspace and run it to the end")
     run.add_argument("task", nargs="?", help="what to do (omit with --resume)")
-    add_workspace_flags(run)
-    add_run_flags(run)
     run.add_argument("--resume", metavar="TRANSCRIPT", help="continue an interrupted run from its transcript")
+
+    fix = commands.add_parser("fix", help='fix a file: editor-agent fix PATH "what is wrong" [--check CMD]')
+    fix.add_argument("path", help="the file, relative to the workspace")
+    fix.add_argument("problem", help="what is wrong")
+
+    doc = commands.add_parser("doc", help="add or improve docstrings without changing behaviour")
+    doc.add_argument("paths", nargs="+", metavar="PATH", help="files or globs, relative to the workspace")
+    doc.add_argument("--changed-since", metavar="REF", help="only files changed since this git ref")
+    doc.add_argument("--readme", metavar="FILE", help="also allow a section in this README")
+
+    test = commands.add_parser("test", help="write tests for a module until they pass")
+    test.add_argument("module", help="the module file, relative to the workspace")
+    test.add_argument("--out", help="the test file to write (default tests/test_<module>.py)")
+
+    for job, rounds in ((run, 1), (fix, 3), (doc, 1), (test, 3)):
+        add_workspace_flags(job)
+        add_run_flags(job)
+        add_job_flags(job, check=job in (run, fix), rounds=rounds)
+
+    demo = commands.add_parser("demo", help="the fix job on the bundled sandbox, offline unless --model is given")
+    demo.add_argument("--workspace", help="where to put the sandbox copy (default: a new temporary directory)")
+    add_run_flags(demo, model_required=False)
+
+    undo = commands.add_parser("undo", help="restore the files the last run changed (or --run ID)")
+    undo.add_argument("--workspace", default=".", help="the workspace the run edited (default: here)")
+    undo.add_argument("--run", help="the run id (default: the last run not undone)")
+    undo.add_argument("--force", action="store_true", help="also restore files changed since the run")
+    undo.add_argument("--json", action="store_true")
 
     again = commands.add_parser("replay", help="re-execute a transcript's tool calls and report differences")
     again.add_argument("transcript")
@@ -116,43 +151,112 @@ def _exec(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
 
 
 def print_result(result: RunResult, out: TextIO, as_json: bool) -> int:
-    """The end of a run: one JSON object, or a summary and the diff for a person."""
+    """The end of a run or job: one JSON object, or a summary and the diff for a person."""
+    details = result.model_dump(exclude={"diff", "final_text"})
+    check = details.get("check")
+    failed = result.status != "completed" or details.get("check_passed") is False or bool(details.get("rejected"))
     if as_json:
-        out.write(result.model_dump_json(exclude={"diff", "final_text"}) + "\n")
-    else:
-        usage = result.usage
-        cost = f" · ${result.cost_usd:.4f}" if result.cost_usd is not None else ""
-        reason = f" ({result.stop_reason})" if result.stop_reason else ""
-        out.write(
-            f"status: {result.status}{reason} · {result.turns} turns · tokens: {usage.input_tokens} in, "
-            f"{usage.output_tokens} out, {usage.cache_read_input_tokens} cache read, "
-            f"{usage.cache_creation_input_tokens} cache write{cost}\n"
-        )
-        if result.error:
-            print(f"editor-agent: error: {result.error}", file=sys.stderr)
-        out.write(f"files changed: {', '.join(result.files_changed) or 'none'}\n")
-        if result.transcript:
-            out.write(f"transcript: {result.transcript}\n")
-        if result.diff:
-            out.write("\n" + result.diff)
+        out.write(json.dumps(details, default=str) + "\n")
+        out.flush()
+        return EXIT_FAILED if failed else EXIT_OK
+    usage = result.usage
+    cost = f" · ${result.cost_usd:.4f}" if result.cost_usd is not None else ""
+    reason = f" ({result.stop_reason})" if result.stop_reason else ""
+    out.write(
+        f"status: {result.status}{reason} · {result.turns} turns · tokens: {usage.input_tokens} in, "
+        f"{usage.output_tokens} out, {usage.cache_read_input_tokens} cache read, "
+        f"{usage.cache_creation_input_tokens} cache write{cost}\n"
+    )
+    if check:
+        verdict = "passed" if check["passed"] else "FAILED"
+        out.write(f"check: `{check['command']}` {verdict} after {details.get('rounds', 1)} round(s)\n")
+    if details.get("rejected"):
+        out.write(f"rejected and reverted (they changed code): {', '.join(details['rejected'])}\n")
+    for key in ("tests_written", "tests_passed", "tests_failed"):
+        if key in details.get("details", {}):
+            out.write(f"{key.replace('_', ' ')}: {details['details'][key]}\n")
+    out.write(f"files changed: {', '.join(result.files_changed) or 'none'}\n")
+    for key, label in (("patch", "patch"), ("branch", "branch"), ("commit", "commit")):
+        if details.get(key):
+            out.write(f"{label}: {details[key]}\n")
+    if result.transcript:
+        out.write(f"transcript: {result.transcript}\n")
+    if result.diff:
+        out.write("\n" + result.diff)
     out.flush()
-    return EXIT_OK if result.status == "completed" else EXIT_FAILED
+    if result.error:
+        print(f"editor-agent: error: {result.error}", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
 
 
-def _run(args: argparse.Namespace, out: TextIO) -> int:
-    if not args.task and not args.resume:
+def _job(args: argparse.Namespace, out: TextIO) -> int:
+    from .jobs import doc as doc_job
+    from .jobs import fix as fix_job
+    from .jobs import testgen
+    from .jobs.session import JobSpec, run_job
+    from .progress import ConsoleProgress, Progress
+
+    if args.command == "run" and not args.task and not args.resume:
         raise UsageError("give a TASK, or --resume TRANSCRIPT")
     try:
         options = options_from_flags(args)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    from .progress import ConsoleProgress, Progress
-    from .runner import run_task  # imports the SDK: only for commands that talk to the API
-
     progress: Progress = Progress() if args.json else ConsoleProgress()
-    resume = Path(args.resume) if args.resume else None
-    result = run_task(options, args.task or "", progress=progress, resume_from=resume)
+    if args.command == "run" and args.resume:
+        from .runner import run_task
+
+        return print_result(run_task(options, "", progress=progress, resume_from=Path(args.resume)), out, args.json)
+    workspace, mount, finish = options.workspace, options.mount, None
+    if args.command == "run":
+        spec = JobSpec(kind="run", task=args.task, check=args.check, **job_flags(args))
+    elif args.command == "fix":
+        spec = fix_job.fix_spec(workspace, mount, args.path, args.problem, args.check, args.rounds)
+        spec = spec.model_copy(update={k: v for k, v in job_flags(args).items() if k != "rounds"})
+    elif args.command == "doc":
+        files = doc_job.select_files(workspace, args.paths, args.changed_since)
+        if not files:
+            since = f" that changed since {args.changed_since}" if args.changed_since else ""
+            print(f"editor-agent: nothing to document: no file matches{since}", file=sys.stderr)
+            return EXIT_OK
+        spec = doc_job.doc_spec(mount, files, args.readme).model_copy(update=job_flags(args))
+        finish = doc_job.doc_guard(files, args.readme)
+    else:
+        out_file = args.out or testgen.default_out(args.module)
+        spec = testgen.test_spec(workspace, mount, args.module, out_file, args.rounds)
+        spec = spec.model_copy(update={k: v for k, v in job_flags(args).items() if k != "rounds"})
+        finish = testgen.test_report(out_file)
+    return print_result(run_job(spec, options, progress=progress, finish=finish), out, args.json)
+
+
+def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    from .demo import run_demo
+    from .progress import ConsoleProgress, Progress
+
+    connection = connection_from_flags(args)
+    progress: Progress = Progress() if args.json else ConsoleProgress()
+    say = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr))
+    result, _ = run_demo(Path(args.workspace) if args.workspace else None, args.model, connection, progress, say)
     return print_result(result, out, args.json)
+
+
+def _undo(args: argparse.Namespace, out: TextIO) -> int:
+    from .journal import undo_run
+
+    report = undo_run(Path(args.workspace), args.run, args.force)
+    if args.json:
+        out.write(report.model_dump_json() + "\n")
+    else:
+        out.write(f"undid run {report.run_id}\n")
+        for label, paths in (("restored", report.restored), ("removed (created by the run)", report.removed),
+                             ("already as before", report.unchanged)):  # fmt: skip
+            if paths:
+                out.write(f"{label}: {', '.join(paths)}\n")
+        if report.conflicts:
+            out.write(
+                f"NOT restored, changed since the run (use --force to overwrite): {', '.join(report.conflicts)}\n"
+            )
+    return EXIT_FAILED if report.conflicts else EXIT_OK
 
 
 def _replay(args: argparse.Namespace, out: TextIO) -> int:
@@ -182,14 +286,18 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
             return _tools_resolve(args, out)
         if args.command == "exec":
             return _exec(args, stdin or sys.stdin, out)
-        if args.command == "run":
-            return _run(args, out)
+        if args.command in ("run", "fix", "doc", "test"):
+            return _job(args, out)
+        if args.command == "demo":
+            return _demo(args, out)
+        if args.command == "undo":
+            return _undo(args, out)
         return _replay(args, out)
     except UsageError as exc:
         return _fail(str(exc), EXIT_USAGE)
     except ModelResolutionError as exc:
         return _fail(str(exc), EXIT_FAILED if args.command == "tools" else EXIT_USAGE)
-    except (ToolsFileError, ConnectionError_) as exc:
+    except (ToolsFileError, ConnectionError_, JobError) as exc:
         return _fail(str(exc).replace("\n", "; "), EXIT_USAGE)
     except (OSError, ValueError) as exc:
         return _fail(str(exc), EXIT_FAILED)

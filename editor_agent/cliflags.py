@@ -61,6 +61,32 @@ def add_run_flags(parser: argparse.ArgumentParser, *, model_required: bool = Tru
     link.add_argument("--max-retries", type=int, help="retries of 429/5xx/connection errors (default 4)")
 
 
+def add_job_flags(parser: argparse.ArgumentParser, *, check: bool = True, rounds: int = 1) -> None:
+    """Checks and git safety, shared by `run` and the jobs."""
+    group = parser.add_argument_group("check and git")
+    if check:
+        group.add_argument("--check", metavar="CMD", help="a command run in the workspace after the model ends")
+    group.add_argument("--rounds", type=int, default=rounds,
+                       help=f"rounds of fixing while the check fails (default {rounds})")  # fmt: skip
+    group.add_argument("--check-timeout", type=float, default=600.0, help="seconds the check may take")
+    group.add_argument("--isolate", action="store_true", help="work in a separate git worktree, not in place")
+    group.add_argument("--patch-out", metavar="FILE", help="with --isolate: write the result as a patch here")
+    group.add_argument("--branch", metavar="NAME", help="with --isolate: leave the result on this branch")
+    group.add_argument("--commit", action="store_true", help="commit the changed files with a generated message")
+
+
+def job_flags(args: argparse.Namespace) -> dict[str, object]:
+    """The JobSpec fields the job flags set."""
+    return {
+        "rounds": args.rounds,
+        "check_timeout": args.check_timeout,
+        "isolate": args.isolate,
+        "patch_out": Path(args.patch_out) if args.patch_out else None,
+        "branch": args.branch,
+        "commit": args.commit,
+    }
+
+
 def policy_from_flags(args: argparse.Namespace) -> Policy:
     """The default policy, extended by --hide/--protect and --max-file-bytes."""
     defaults = Policy()

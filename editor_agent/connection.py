@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_PATH = "/v1/messages"
@@ -43,6 +43,7 @@ class Connection(BaseModel):
     body: dict[str, Any] = {}
     max_retries: int = Field(default=4, ge=0)
     timeout: float = Field(default=600.0, gt=0)
+    api_key: SecretStr | None = Field(default=None, exclude=True, description="a credential given in code")
 
     @property
     def effective_base_url(self) -> str:
@@ -50,6 +51,8 @@ class Connection(BaseModel):
 
     def credential(self) -> tuple[str, str]:
         """(variable name, value) of the credential to send, as the SDK would pick it."""
+        if self.api_key is not None:
+            return "the api_key setting", self.api_key.get_secret_value()
         names = [self.credential_env] if self.credential_env else ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"]
         for name in names:
             value = os.environ.get(name)
@@ -67,7 +70,8 @@ class Connection(BaseModel):
             name, _ = self.credential()
         except ConnectionError_:
             name = self.credential_env or "ANTHROPIC_API_KEY"
-        return f"the credential from {name}, sent as `{self.header_name()}`, to {self.effective_base_url}"
+        source = name if name == "the api_key setting" else f"the credential from {name}"
+        return f"{source}, sent as `{self.header_name()}`, to {self.effective_base_url}"
 
 
 class ConfigFile(BaseModel):

@@ -7,3 +7,7 @@ class ToolError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class JobError(ValueError):
+    """A job that cannot start as asked (bad path, --isolate outside git, ...); the message says why."""

@@ -409,3 +409,14 @@ def summary_message(paths: list[str], task: str) -> str:
     if len(subject) > 71:
         subject = subject[:70].rsplit(" ", 1)[0].rstrip(",;:") + "…"
     return subject + "\n\n" + "".join(f"- {p}\n" for p in sorted(set(paths)))
+
+
+def exclude_locally(repo: git.Repo, pattern: str) -> None:
+    """Add a pattern to `.git/info/exclude` (never committed, shared by worktrees) if it is not there."""
+    exclude = Path(repo.common_dir) / "info" / "exclude"
+    lines = exclude.read_text(encoding="utf-8").splitlines() if exclude.is_file() else []
+    if pattern not in lines:
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        prefix = "" if not lines or exclude.read_text(encoding="utf-8").endswith("\n") else "\n"
+        with open(exclude, "a", encoding="utf-8") as handle:
+            handle.write(f"{prefix}{pattern}\n")

@@ -97,6 +97,14 @@ def _read(directory: Path) -> tuple[dict[str, str | None], dict[str, set[str]], 
     return originals, wrote, undone
 
 
+def restore_bytes(path: Path, data: bytes | None) -> None:
+    """Put a file back to `data` atomically (keeping its mode), or remove it when `data` is None."""
+    if data is None:
+        path.unlink(missing_ok=True)
+    else:
+        _restore(path, data)
+
+
 def _restore(path: Path, data: bytes) -> None:
     mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ does the HTTP, the retries of 429/5xx (honouring `retry-after`) and the streamin
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 import anthropic
@@ -69,6 +70,7 @@ class AgentLoop:
         transcript: Transcript | None = None,
         progress: Progress | None = None,
         max_characters: int | None = None,
+        after_tools: Callable[[int], None] | None = None,
     ) -> None:
         self.client = client
         self.editor = editor
@@ -78,6 +80,7 @@ class AgentLoop:
         self.transcript = transcript
         self.progress = progress or Progress()
         self.max_characters = max_characters
+        self.after_tools = after_tools  # e.g. a git checkpoint after each turn's tool calls
         self.usage = Usage()
         self.messages: list[dict[str, Any]] = []
         self.turns = 0
@@ -90,6 +93,11 @@ class AgentLoop:
         self._record("start", model=self.resolved.model, tool=self.editor.tool.type, task=task,
                      mount=self.editor.workspace.mount, settings=self.settings.model_dump())  # fmt: skip
         self._append({"role": "user", "content": task})
+        return self._loop()
+
+    def follow_up(self, text: str) -> RunResult:
+        """Continue the same conversation with another user message (e.g. a failed check's output)."""
+        self._append({"role": "user", "content": text})
         return self._loop()
 
     def resume(self, events: list[dict[str, Any]]) -> RunResult:
@@ -136,6 +144,8 @@ class AgentLoop:
                 if stop_reason == "tool_use":
                     uses = [b for b in content if b.get("type") == "tool_use"]
                     self._append({"role": "user", "content": [self._tool_result(use) for use in uses]})
+                    if self.after_tools is not None:
+                        self.after_tools(self.turns)
                     continue
                 return self._finish("error", stop_reason=stop_reason,
                                     error=f"the model stopped for an unknown reason: {stop_reason!r}")  # fmt: skip

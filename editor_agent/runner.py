@@ -39,9 +39,13 @@ def resolve_for_run(model: str, tool: str | None) -> ResolvedModel:
     return resolved if tool is None else resolved.model_copy(update={"tool": tool_by_type(tool)})
 
 
-def default_transcript(workspace: Path) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return workspace / RUNS_DIR / f"{stamp}-{uuid.uuid4().hex[:8]}.jsonl"
+def new_run_id() -> str:
+    """Time-ordered and unique: runs sort by their id."""
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+
+def default_transcript(workspace: Path, run_id: str | None = None) -> Path:
+    return workspace / RUNS_DIR / f"{run_id or new_run_id()}.jsonl"
 
 
 def run_task(

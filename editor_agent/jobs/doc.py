@@ -1,0 +1,93 @@
+"""`editor-agent doc PATHS...`: add or improve documentation without changing behaviour.
+
+For Python files the harness proves it: the code before and after, with docstrings removed,
+must parse to the same syntax tree (`ast`), or the file is put back and reported as rejected.
+Changes to files the job was not about are put back too (the README, when allowed, excepted).
+"""
+
+from __future__ import annotations
+
+import ast
+import glob
+from pathlib import Path
+
+from .. import prompts
+from ..changes import collect_changes, unified_diff
+from ..errors import JobError
+from ..journal import restore_bytes
+from .session import Finisher, JobContext, JobSpec
+
+
+def _strip_docstrings(tree: ast.AST) -> ast.AST:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+                if isinstance(body[0].value.value, str):
+                    node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def same_code(before: bytes, after: bytes) -> bool:
+    """Whether two Python sources are the same program once docstrings (and comments) are set aside."""
+    try:
+        old = ast.dump(_strip_docstrings(ast.parse(before)), include_attributes=False)
+        new = ast.dump(_strip_docstrings(ast.parse(after)), include_attributes=False)
+    except SyntaxError:
+        return False
+    return old == new
+
+
+def select_files(workspace: Path, patterns: list[str], changed_since: str | None) -> list[str]:
+    """Workspace-relative files matching the globs, limited to those changed since a git ref."""
+    files: set[str] = set()
+    for pattern in patterns:
+        for match in glob.glob(pattern, root_dir=workspace, recursive=True):
+            if (workspace / match).is_file():
+                files.add(Path(match).as_posix())
+    if changed_since is not None:
+        from .. import gitsafety
+
+        repo = gitsafety.open_repo(workspace)
+        if repo is None:
+            raise JobError(f"--changed-since needs a git repository, and {workspace} is not in one")
+        try:
+            names = repo.git.diff("--name-only", "--no-renames", changed_since, "--", ".").splitlines()
+            names += repo.git.ls_files("--others", "--exclude-standard").splitlines()
+        except Exception as exc:  # gitpython raises GitCommandError with the whole command line
+            raise JobError(f"--changed-since {changed_since}: not a git revision here") from exc
+        top = Path(repo.working_tree_dir).resolve()
+        recent = {(top / n).resolve() for n in names}
+        files = {f for f in files if (workspace / f).resolve() in recent}
+    return sorted(files)
+
+
+def doc_spec(mount: str, files: list[str], readme: str | None) -> JobSpec:
+    listed = "\n".join(f"- {mount.rstrip('/')}/{f}" for f in files)
+    note = prompts.DOC_README_NOTE.format(readme=f"{mount.rstrip('/')}/{readme}") if readme else ""
+    return JobSpec(kind="doc", task=prompts.DOC_TASK.format(paths=listed, readme_note=note))
+
+
+def doc_guard(files: list[str], readme: str | None) -> Finisher:
+    """The finishing step: put back every edit that changes code or touches a file outside the job."""
+    allowed = set(files) | ({readme} if readme else set())
+
+    def finish(context: JobContext) -> None:
+        root = context.editor.workspace.root
+        for shown, (real, before) in sorted(context.editor.originals.items()):
+            relative = real.relative_to(root).as_posix()
+            after = real.read_bytes() if real.is_file() else None
+            if after == before:
+                continue
+            if relative in allowed and real.suffix != ".py":
+                continue
+            if relative in allowed and before is not None and after is not None and same_code(before, after):
+                continue
+            restore_bytes(real, before)
+            context.result.rejected.append(shown)
+        changes = collect_changes(context.editor.originals)
+        context.result.files_changed = [c.path for c in changes]
+        context.result.diff = unified_diff(changes)
+        context.result.details["documented"] = [f"{context.editor.workspace.mount.rstrip('/')}/{f}" for f in files]
+
+    return finish

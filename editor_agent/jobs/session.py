@@ -1,0 +1,179 @@
+"""One job from start to end, safe on a real repository.
+
+Before anything is touched, a git checkpoint (a private ref: the user's branch, index and stash
+stay as they are) and an undo journal; then the agent loop, round after round while a check
+fails; a watch on the working tree so a person editing beside the agent is never overwritten;
+and at the end a checkpoint, and, for an isolated run, the result as a patch or a branch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import anthropic
+from pydantic import BaseModel, Field
+
+from .. import gitsafety, prompts
+from ..client import build_client
+from ..editor import Editor
+from ..errors import JobError
+from ..journal import Journal
+from ..loop import AgentLoop, RunResult
+from ..progress import Progress
+from ..runner import default_transcript, new_run_id, resolve_for_run
+from ..settings import RunOptions
+from ..transcript import Transcript
+from ..watch import WorkspaceWatcher
+from ..workspace import Workspace
+from .checks import CheckResult, run_check
+
+PATCHES_DIR = ".editor-agent/patches"
+
+
+class JobSpec(BaseModel):
+    """What to do and how to check it; the run options (model, limits, connection) come separately."""
+
+    kind: Literal["run", "fix", "doc", "test"] = "run"
+    task: str
+    check: str | None = None
+    rounds: int = Field(default=1, ge=1)
+    check_timeout: float = Field(default=600.0, gt=0)
+    isolate: bool = False
+    patch_out: Path | None = None
+    branch: str | None = None
+    commit: bool = False
+
+
+class JobResult(RunResult):
+    """A run's outcome plus what the job adds: rounds, the check, rejected edits, git results."""
+
+    job: str = "run"
+    run_id: str = ""
+    rounds: int = 1
+    check: CheckResult | None = None
+    check_passed: bool | None = None
+    rejected: list[str] = []
+    details: dict[str, Any] = {}
+    patch: str | None = None
+    branch: str | None = None
+    commit: str | None = None
+
+
+@dataclass
+class JobContext:
+    """What a job's own finishing step can look at and change."""
+
+    spec: JobSpec
+    workdir: Path
+    editor: Editor
+    result: JobResult
+
+
+Finisher = Callable[[JobContext], None]
+
+
+@contextlib.contextmanager
+def _working_copy(spec: JobSpec, root: Path, run_id: str) -> Iterator[tuple[Path, Any, gitsafety.Worktree | None]]:
+    """The directory the agent edits: the workspace itself, or a worktree of a checkpoint of it."""
+    repo = gitsafety.open_repo(root)
+    if spec.isolate and repo is None:
+        raise JobError(f"--isolate needs a git repository, and {root} is not in one")
+    if (spec.branch or spec.patch_out) and not spec.isolate:
+        raise JobError("--branch and --patch-out go with --isolate")
+    if repo is None:
+        yield root, None, None
+        return
+    gitsafety.exclude_locally(repo, ".editor-agent/")
+    base = gitsafety.checkpoint(repo, run_id, "start")
+    if not spec.isolate:
+        yield root, repo, None
+        gitsafety.checkpoint(repo, run_id, "end")
+        return
+    scratch = Path(tempfile.mkdtemp(prefix="editor-agent-"))
+    worktree = gitsafety.Worktree.create(repo, base, scratch)
+    try:
+        inside = root.relative_to(Path(repo.working_tree_dir).resolve())
+        yield worktree.path / inside, gitsafety.open_repo(worktree.path), worktree
+    finally:
+        worktree.remove()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _outputs(
+    spec: JobSpec, result: JobResult, changed: list[Path], repo: Any, worktree: gitsafety.Worktree | None, root: Path
+) -> None:
+    """Leave an isolated run's result as a branch or a patch; commit an in-place run when asked."""
+    message = gitsafety.summary_message([p.lstrip("/") for p in result.files_changed], spec.task)
+    if worktree is not None:
+        if spec.branch:
+            result.branch = spec.branch
+            result.commit = worktree.to_branch(spec.branch, message)
+            return
+        target = spec.patch_out or root / PATCHES_DIR / f"{result.run_id}.patch"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(worktree.patch(), encoding="utf-8", errors="surrogateescape")
+        result.patch = str(target)
+    elif spec.commit and repo is not None and result.files_changed and result.status == "completed":
+        top = Path(repo.working_tree_dir).resolve()
+        result.commit = gitsafety.commit_paths(repo, [p.relative_to(top).as_posix() for p in changed], message)
+
+
+def run_job(
+    spec: JobSpec,
+    options: RunOptions,
+    *,
+    progress: Progress | None = None,
+    client: anthropic.Anthropic | None = None,
+    finish: Finisher | None = None,
+) -> JobResult:
+    """Run the job to its end and return the outcome; the user's files are safe at every step."""
+    resolved = resolve_for_run(options.model, options.tool)
+    client = client or build_client(options.connection)
+    root = Path(options.workspace).resolve()
+    run_id = new_run_id()
+    transcript_path = options.transcript or default_transcript(root, run_id)
+    with _working_copy(spec, root, run_id) as (workdir, repo, worktree):
+        in_place = worktree is None
+        journal = Journal(workdir, run_id) if in_place else None
+        watcher = WorkspaceWatcher(workdir).start() if in_place else None
+        try:
+            with Transcript(transcript_path) as transcript:
+                workspace = Workspace(workdir, mount=options.mount, policy=options.policy)
+                editor = Editor(workspace, resolved.tool, max_characters=options.max_characters,
+                                strict=options.strict, journal=journal, watcher=watcher)  # fmt: skip
+
+                def after_tools(turn: int) -> None:
+                    if repo is not None:
+                        gitsafety.checkpoint(repo, run_id, f"turn-{turn}")
+
+                loop = AgentLoop(client, editor, resolved, connection=options.connection, settings=options.settings,
+                                 transcript=transcript, progress=progress, max_characters=options.max_characters,
+                                 after_tools=after_tools)  # fmt: skip
+                outcome = loop.run(spec.task)
+                rounds, check = 1, None
+                while spec.check and outcome.status == "completed":
+                    check = run_check(spec.check, workdir, spec.check_timeout)
+                    transcript.write("check", round=rounds, **check.model_dump())
+                    if check.passed or rounds >= spec.rounds:
+                        break
+                    rounds += 1
+                    outcome = loop.follow_up(prompts.CHECK_FAILED.format(**check.model_dump()))
+                result = JobResult(**outcome.model_dump(), job=spec.kind, run_id=run_id, rounds=rounds, check=check,
+                                   check_passed=check.passed if check else None)  # fmt: skip
+                if finish is not None:
+                    finish(JobContext(spec, workdir, editor, result))
+                changed = [real for shown, (real, _) in editor.originals.items() if shown in result.files_changed]
+                transcript.write("job", **result.model_dump(exclude={"diff", "final_text"}))
+        finally:
+            if watcher is not None:
+                watcher.stop()
+            if journal is not None:
+                journal.close()
+        _outputs(spec, result, changed, repo, worktree, root)
+    return result

@@ -1,0 +1,58 @@
+"""`editor-agent test MODULE`: write tests for a module until they pass (or the rounds run out)."""
+
+from __future__ import annotations
+
+import ast
+import shlex
+import sys
+from pathlib import Path
+
+from .. import prompts
+from ..errors import JobError
+from .checks import pytest_counts
+from .session import Finisher, JobContext, JobSpec
+
+
+def default_out(module: str) -> str:
+    return f"tests/test_{Path(module).stem}.py"
+
+
+def test_spec(workspace: Path, mount: str, module: str, out: str, rounds: int) -> JobSpec:
+    if not (workspace / module).is_file():
+        raise JobError(f"{module} is not a file in the workspace {workspace}")
+    prefix = mount.rstrip("/")
+    task = prompts.TEST_TASK.format(module=f"{prefix}/{module}", out=f"{prefix}/{out}")
+    check = f"{shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider {shlex.quote(out)}"
+    return JobSpec(kind="test", task=task, check=check, rounds=rounds)
+
+
+def count_tests(source: bytes) -> int:
+    """Test functions (and methods) in a test file, as pytest would collect them by name."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return 0
+    return sum(
+        1
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test")
+    )
+
+
+def test_report(out: str) -> Finisher:
+    def finish(context: JobContext) -> None:
+        path = context.workdir / out
+        written = count_tests(path.read_bytes()) if path.is_file() else 0
+        counts = pytest_counts(context.result.check.output) if context.result.check else {}
+        context.result.details.update(
+            tests_file=f"{context.editor.workspace.mount.rstrip('/')}/{out}",
+            tests_written=written,
+            tests_passed=counts.get("passed", 0),
+            tests_failed=counts.get("failed", 0) + counts.get("error", 0),
+        )
+
+    return finish
+
+
+test_spec.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite the name
+test_report.__test__ = False  # type: ignore[attr-defined]
