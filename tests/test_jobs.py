@@ -1,0 +1,308 @@
+"""The jobs end to end: the real CLI on real temporary git repositories, against the local server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from editor_agent.testing import MessagesServer, Script
+
+KEY = "sk-jobs-test"
+TOOL = "str_replace_based_edit_tool"
+SHOP = "def apply_discount(total, percent):\n    return total - total * percent\n"
+CHECK = "def test_discount():\n    from shop import apply_discount\n    assert apply_discount(25.0, 20) == 20.0\n"
+
+
+def use(command: str, **fields: Any) -> dict[str, Any]:
+    return {"type": "tool_use", "name": TOOL, "input": {"command": command, **fields}}
+
+
+def done(text: str = "Done.") -> dict[str, Any]:
+    return {"content": [{"type": "text", "text": text}], "stop_reason": "end_turn"}
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "shop.py").write_text(SHOP)
+    (root / "check_shop.py").write_text(CHECK)
+    git(root, "init", "-q")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    return root
+
+
+def cli(*args: str, server: MessagesServer | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "GIT_"))}
+    env.update(ANTHROPIC_API_KEY=KEY, GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")
+    if server is not None:
+        env["ANTHROPIC_BASE_URL"] = server.url
+    command = [sys.executable, "-m", "editor_agent", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def serve(turns: list[dict[str, Any]]) -> MessagesServer:
+    return MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY)
+
+
+PYTEST = f"{sys.executable} -m pytest -q -p no:cacheprovider check_shop.py"
+
+
+def test_fix_feeds_a_failing_check_back(repo: Path):
+    turns = [
+        {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 10\n")]},
+        done("Fixed, I think."),
+        {"content": [use("str_replace", path="/repo/shop.py", old_str="/ 10\n", new_str="/ 100\n")]},
+        done("Now really fixed."),
+    ]
+    with serve(turns) as server:
+        result = cli("fix", "shop.py", "the discount is wrong", "--workspace", str(repo), "--model",
+                     "claude-opus-4-5", "--check", PYTEST, "--rounds", "3", "--json", server=server)  # fmt: skip
+        follow_up = server.requests[2].body["messages"][-1]["content"]
+        assert server.violations == []
+    assert result.returncode == 0, result.stdout + result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["rounds"] == 2 and outcome["check_passed"] is True and outcome["job"] == "fix"
+    text = follow_up if isinstance(follow_up, str) else follow_up[-1]["text"]
+    assert "failed" in text and "assert -25.0 == 20.0" in text
+    assert (repo / "shop.py").read_text().endswith("* percent / 100\n")
+
+
+def test_fix_check_still_failing_after_rounds_exits_1(repo: Path):
+    turns = [
+        {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 10\n")]},
+        done(),
+        done("I give up."),
+    ]
+    with serve(turns) as server:
+        result = cli("fix", "shop.py", "wrong", "--workspace", str(repo), "--model", "claude-opus-4-5",
+                     "--check", PYTEST, "--rounds", "2", "--json", server=server)  # fmt: skip
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["check_passed"] is False
+
+
+def test_doc_rejects_and_reverts_code_changes(repo: Path):
+    (repo / "cart.py").write_text("def total(items):\n    return sum(items)\n")
+    turns = [
+        {
+            "content": [
+                use(
+                    "str_replace",
+                    path="/repo/cart.py",
+                    old_str="def total(items):\n",
+                    new_str='def total(items):\n    """Sum of the item prices."""\n',
+                ),  # fmt: skip
+                use(
+                    "str_replace",
+                    path="/repo/shop.py",
+                    old_str="def apply_discount(total, percent):\n",
+                    new_str='def apply_discount(total, percent):\n    """Apply a discount."""\n',
+                ),  # fmt: skip
+                use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n"),
+            ]
+        },
+        done(),
+    ]
+    with serve(turns) as server:
+        result = cli("doc", "*.py", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json", server=server)
+    outcome = json.loads(result.stdout)
+    assert result.returncode == 1, "a rejected edit is a failure CI should see"
+    assert outcome["rejected"] == ["/repo/shop.py"]
+    assert (repo / "shop.py").read_text() == SHOP
+    assert '"""Sum of the item prices."""' in (repo / "cart.py").read_text()
+    assert outcome["files_changed"] == ["/repo/cart.py"]
+
+
+def test_doc_changed_since(repo: Path):
+    (repo / "cart.py").write_text("def total(items):\n    return sum(items)\n")
+    with serve([done()]) as server:
+        cli("doc", "*.py", "--changed-since", "HEAD", "--workspace", str(repo), "--model", "claude-opus-4-5",
+            "--json", server=server)  # fmt: skip
+        task = server.requests[0].body["messages"][0]["content"]
+    task = task if isinstance(task, str) else task[0]["text"]
+    assert "/repo/cart.py" in task and "/repo/shop.py" not in task
+    nothing = cli("doc", "shop.py", "--changed-since", "HEAD", "--workspace", str(repo), "--model", "claude-opus-4-5")
+    assert nothing.returncode == 0 and "nothing to document" in nothing.stderr
+
+
+def test_test_job_reruns_until_tests_pass(repo: Path):
+    wrong = "from shop import apply_discount\n\n\ndef test_a():\n    assert apply_discount(100, 0) == 100\n\n\ndef test_b():\n    assert apply_discount(10, 10) == 1\n"
+    turns = [
+        {"content": [use("create", path="/repo/tests/test_shop.py", file_text=wrong)]},
+        done(),
+        {"content": [use("str_replace", path="/repo/tests/test_shop.py", old_str="== 1\n", new_str="== 9.0\n")]},
+        done(),
+    ]
+    (repo / "shop.py").write_text(SHOP.replace("* percent\n", "* percent / 100\n"))
+    (repo / "conftest.py").write_text("import sys, os\nsys.path.insert(0, os.path.dirname(__file__))\n")
+    with serve(turns) as server:
+        result = cli("test", "shop.py", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json", server=server)
+    outcome = json.loads(result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert outcome["rounds"] == 2
+    assert outcome["details"]["tests_written"] == 2 and outcome["details"]["tests_passed"] == 2
+
+
+def test_undo_restores_the_run_and_keeps_user_changes(repo: Path):
+    (repo / "notes.txt").write_text("the user's uncommitted notes\n")
+    turns = [
+        {
+            "content": [
+                use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n"),
+                use("create", path="/repo/pkg/helpers.py", file_text="X = 1\n"),
+            ]
+        },  # fmt: skip
+        done(),
+    ]
+    with serve(turns) as server:
+        assert cli("run", "improve it", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json",
+                   server=server).returncode == 0  # fmt: skip
+    status_before_undo = git(repo, "status", "--porcelain")
+    assert " M shop.py" in status_before_undo
+    undone = cli("undo", "--workspace", str(repo))
+    assert undone.returncode == 0, undone.stdout + undone.stderr
+    assert "restored: shop.py" in undone.stdout and "pkg/helpers.py" in undone.stdout
+    assert (repo / "shop.py").read_text() == SHOP
+    assert not (repo / "pkg" / "helpers.py").exists()
+    assert (repo / "notes.txt").read_text() == "the user's uncommitted notes\n"
+    assert git(repo, "status", "--porcelain") == "?? notes.txt\n"
+    assert git(repo, "for-each-ref", "refs/editor-agent").count("/start") == 1
+    assert git(repo, "branch", "--list") == "* master\n" or git(repo, "branch", "--list") == "* main\n"
+
+
+def test_isolate_leaves_a_patch_and_the_tree_untouched(repo: Path, tmp_path: Path):
+    fix = [{"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
+           done()]  # fmt: skip
+    patch = tmp_path / "fix.patch"
+    with serve(fix) as server:
+        result = cli("fix", "shop.py", "wrong", "--workspace", str(repo), "--model", "claude-opus-4-5", "--isolate",
+                     "--patch-out", str(patch), "--json", server=server)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (repo / "shop.py").read_text() == SHOP
+    assert git(repo, "status", "--porcelain") == ""
+    assert "+    return total - total * percent / 100" in patch.read_text()
+    git(repo, "apply", str(patch))
+    assert (repo / "shop.py").read_text().endswith("/ 100\n")
+
+
+def test_isolate_to_a_branch(repo: Path):
+    fix = [{"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
+           done()]  # fmt: skip
+    head = git(repo, "rev-parse", "HEAD")
+    with serve(fix) as server:
+        result = cli("fix", "shop.py", "wrong", "--workspace", str(repo), "--model", "claude-opus-4-5", "--isolate",
+                     "--branch", "agent/discount", "--json", server=server)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "show", "agent/discount:shop.py").endswith("/ 100\n")
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_commit_flag(repo: Path):
+    (repo / "other.py").write_text("staged = True\n")
+    git(repo, "add", "other.py")
+    fix = [{"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
+           done()]  # fmt: skip
+    with serve(fix) as server:
+        result = cli("fix", "shop.py", "the discount is wrong", "--workspace", str(repo), "--model",
+                     "claude-opus-4-5", "--commit", "--json", server=server)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert git(repo, "show", "--stat", "--format=%s", "HEAD").startswith("editor-agent:")
+    assert "shop.py" in git(repo, "show", "--name-only", "--format=", "HEAD")
+    assert git(repo, "diff", "--cached", "--name-only") == "other.py\n"
+
+
+def test_person_editing_during_a_paused_turn_is_not_overwritten(repo: Path):
+    turns = [
+        {"content": [use("view", path="/repo/shop.py")]},
+        {"fault": "slow", "seconds": 2.5},
+        {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
+        done(),
+    ]
+    with serve(turns) as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+        env.update(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=server.url)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "editor_agent", "run", "fix it", "--workspace", str(repo), "--model",
+             "claude-opus-4-5", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while len(server.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (repo / "shop.py").write_text("# a line the person added\n" + SHOP)
+        out, err = process.communicate(timeout=60)
+        result_message = server.requests[-1].body["messages"][-1]["content"][0]["content"]
+    assert process.returncode == 0, out + err
+    assert (repo / "shop.py").read_text() == "# a line the person added\n" + SHOP.replace(
+        "percent\n", "percent / 100\n"
+    )
+    assert "changed by someone else since you last saw it" in result_message
+    assert "+# a line the person added" in result_message
+
+
+def test_kill_9_mid_run_leaves_whole_files_and_undo_works(repo: Path):
+    turns = [
+        {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
+        {"fault": "slow", "seconds": 60},
+        done(),
+    ]
+    with serve(turns) as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+        env.update(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=server.url)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "editor_agent", "run", "fix it", "--workspace", str(repo), "--model",
+             "claude-opus-4-5"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while len(server.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    assert (repo / "shop.py").read_text() == SHOP.replace("percent\n", "percent / 100\n")
+    assert not [p for p in repo.rglob("*") if p.name.endswith(".editor-agent.tmp")]
+    undone = cli("undo", "--workspace", str(repo))
+    assert undone.returncode == 0, undone.stdout + undone.stderr
+    assert (repo / "shop.py").read_text() == SHOP
+
+
+def test_outside_git_still_works_and_undoes(tmp_path: Path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "shop.py").write_text(SHOP)
+    fix = [{"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
+           done()]  # fmt: skip
+    with serve(fix) as server:
+        assert cli("fix", "shop.py", "wrong", "--workspace", str(plain), "--model", "claude-opus-4-5",
+                   server=server).returncode == 0  # fmt: skip
+    assert cli("undo", "--workspace", str(plain)).returncode == 0
+    assert (plain / "shop.py").read_text() == SHOP
+    isolated = cli("fix", "shop.py", "wrong", "--workspace", str(plain), "--model", "claude-opus-4-5", "--isolate")
+    assert isolated.returncode == 2 and "--isolate needs a git repository" in isolated.stderr
+
+
+def test_demo_offline():
+    result = cli("demo", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["status"] == "completed" and outcome["check_passed"] is True
+    assert outcome["files_changed"] == ["/repo/shop.py"]
+
+
+def test_demo_for_a_person_says_it_is_offline(tmp_path: Path):
+    result = cli("demo", "--workspace", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Offline demo" in result.stderr and "no API key and no network" in result.stderr
+    assert "+    return total - total * percent / 100" in result.stdout
