@@ -139,7 +139,10 @@ def test_doc_changed_since(repo: Path):
 
 
 def test_test_job_reruns_until_tests_pass(repo: Path):
-    wrong = "from shop import apply_discount\n\n\ndef test_a():\n    assert apply_discount(100, 0) == 100\n\n\ndef test_b():\n    assert apply_discount(10, 10) == 1\n"
+    wrong = (
+        "from shop import apply_discount\n\n\ndef test_a():\n    assert apply_discount(100, 0) == 100\n\n\n"
+        "def test_b():\n    assert apply_discount(10, 10) == 1\n"
+    )
     turns = [
         {"content": [use("create", path="/repo/tests/test_shop.py", file_text=wrong)]},
         done(),
