@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .connection import Connection, load_profile
 from .settings import RunOptions, RunSettings
@@ -75,7 +75,7 @@ def add_job_flags(parser: argparse.ArgumentParser, *, check: bool = True, rounds
     group.add_argument("--commit", action="store_true", help="commit the changed files with a generated message")
 
 
-def job_flags(args: argparse.Namespace) -> dict[str, object]:
+def job_flags(args: argparse.Namespace) -> dict[str, Any]:
     """The JobSpec fields the job flags set."""
     return {
         "rounds": args.rounds,
@@ -97,11 +97,11 @@ def policy_from_flags(args: argparse.Namespace) -> Policy:
     )
 
 
-def _thinking(value: str | None) -> int | str | None:
+def _thinking(value: str | None) -> int | Literal["adaptive"] | None:
     if value is None:
         return None
     if value == "adaptive":
-        return value
+        return "adaptive"
     try:
         budget = int(value)
     except ValueError:

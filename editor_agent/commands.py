@@ -63,7 +63,7 @@ _adapter: TypeAdapter[ToolInput] = TypeAdapter(ToolInput)
 _REQUIRED = {"create": "file_text", "str_replace": "old_str", "insert": "insert_line"}
 
 
-def _describe(error: dict[str, Any], command: str) -> str:
+def _describe(error: Any, command: str) -> str:
     location = [str(part) for part in error["loc"][1:]]  # drop the union tag
     field = location[0] if location else ""
     kind = error["type"]

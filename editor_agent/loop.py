@@ -154,11 +154,11 @@ class AgentLoop:
         except StreamError as error:
             return self._finish("error", stop_reason=stop_reason, error=f"the API reported an error mid-reply: {error}")
         except anthropic.APIError as error:
-            message = describe_api_error(
+            explanation = describe_api_error(
                 error, connection=self.connection, model=self.resolved.model,
                 family=self.resolved.family, tool_type=self.editor.tool.type,
             )  # fmt: skip
-            return self._finish("error", stop_reason=stop_reason, error=message)
+            return self._finish("error", stop_reason=stop_reason, error=explanation)
         except KeyboardInterrupt:
             return self._finish("stopped", stop_reason=stop_reason, error="interrupted")
 

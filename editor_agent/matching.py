@@ -243,9 +243,10 @@ def _whitespace_hint(text: str, old: str) -> str:
         if line.strip():
             by_content.setdefault(line.strip(), index)
     for old_line in old.split("\n"):
-        index = by_content.get(old_line.strip()) if old_line.strip() else None
-        if index is None:
+        found = by_content.get(old_line.strip()) if old_line.strip() else None
+        if found is None:
             continue
+        index = found
         file_indent, old_indent = _leading(file_lines[index]), _leading(old_line)
         if "\t" in file_indent and "\t" not in old_indent and old_indent:
             return messages.HINT_TABS.format(line=index + 1)

@@ -205,16 +205,16 @@ def resolve_model(model: str, tools: ToolsFile | None = None) -> ResolvedModel:
                 f"{model}: {rule.reason}. Use a model that has one (e.g. claude-sonnet-4-5), "
                 "or pass --tool TYPE to force a tool version"
             )
-    for rule in tools.models:
-        if fnmatch.fnmatchcase(family, rule.match):
+    for model_rule in tools.models:
+        if fnmatch.fnmatchcase(family, model_rule.match):
             return ResolvedModel(
                 model=model,
                 family=family,
-                tool=tools.versions[rule.tool],
-                max_tokens=rule.max_tokens,
-                thinking=rule.thinking,
-                thinking_betas=(tools.interleaved_thinking_beta,) if rule.interleaved else (),
-                price=rule.price,
+                tool=tools.versions[model_rule.tool],
+                max_tokens=model_rule.max_tokens,
+                thinking=model_rule.thinking,
+                thinking_betas=(tools.interleaved_thinking_beta,) if model_rule.interleaved else (),
+                price=model_rule.price,
                 suffixes=suffixes,
             )
     note = (

@@ -22,9 +22,13 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
-                if isinstance(body[0].value.value, str):
-                    node.body = body[1:] or [ast.Pass()]
+            first = body[0] if body else None
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                node.body = body[1:] or [ast.Pass()]
     return tree
 
 
@@ -56,7 +60,7 @@ def select_files(workspace: Path, patterns: list[str], changed_since: str | None
             names += repo.git.ls_files("--others", "--exclude-standard").splitlines()
         except Exception as exc:  # gitpython raises GitCommandError with the whole command line
             raise JobError(f"--changed-since {changed_since}: not a git revision here") from exc
-        top = Path(repo.working_tree_dir).resolve()
+        top = Path(str(repo.working_tree_dir)).resolve()
         recent = {(top / n).resolve() for n in names}
         files = {f for f in files if (workspace / f).resolve() in recent}
     return sorted(files)

@@ -98,7 +98,7 @@ def _working_copy(spec: JobSpec, root: Path, run_id: str) -> Iterator[tuple[Path
     scratch = Path(tempfile.mkdtemp(prefix="editor-agent-"))
     worktree = gitsafety.Worktree.create(repo, base, scratch)
     try:
-        inside = root.relative_to(Path(repo.working_tree_dir).resolve())
+        inside = root.relative_to(Path(str(repo.working_tree_dir)).resolve())
         yield worktree.path / inside, gitsafety.open_repo(worktree.path), worktree
     finally:
         worktree.remove()
@@ -120,7 +120,7 @@ def _outputs(
         target.write_text(worktree.patch(), encoding="utf-8", errors="surrogateescape")
         result.patch = str(target)
     elif spec.commit and repo is not None and result.files_changed and result.status == "completed":
-        top = Path(repo.working_tree_dir).resolve()
+        top = Path(str(repo.working_tree_dir)).resolve()
         result.commit = gitsafety.commit_paths(repo, [p.relative_to(top).as_posix() for p in changed], message)
 
 
