@@ -133,3 +133,32 @@ def test_replay_command(repo: Path, tmp_path: Path):
     replayed = editor_agent("replay", transcript, "--workspace", str(fresh), env={})
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     assert replayed.stdout.strip() == "3 tool calls replayed, 0 differ"
+
+
+def test_resume_from_the_command_line(repo: Path, tmp_path: Path):
+    turns = [
+        {
+            "content": [
+                {
+                    "type": "tool_use",
+                    "name": "str_replace_based_edit_tool",
+                    "input": {"command": "create", "path": "/repo/new.txt", "file_text": "once\n"},
+                }
+            ]
+        },  # fmt: skip
+        {"fault": "server_error"},
+        {"content": [text("Created.")], "stop_reason": "end_turn"},
+    ]
+    transcript = tmp_path / "run.jsonl"
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
+        common = ["--workspace", str(repo), "--model", "claude-opus-4-5", "--max-retries", "0", "--json"]
+        first = editor_agent("run", "make a file", *common, "--transcript", str(transcript), env=env)
+        assert first.returncode == 1 and json.loads(first.stdout)["status"] == "error"
+        second = editor_agent("run", *common, "--resume", str(transcript), env=env)
+        assert server.violations == []
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert json.loads(second.stdout)["status"] == "completed"
+    assert (repo / "new.txt").read_text() == "once\n"
+    calls = [json.loads(line) for line in transcript.read_text().splitlines()]
+    assert sum(1 for event in calls if event["event"] == "tool_call") == 1
