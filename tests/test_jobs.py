@@ -309,3 +309,28 @@ def test_demo_for_a_person_says_it_is_offline(tmp_path: Path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Offline demo" in result.stderr and "no API key and no network" in result.stderr
     assert "+    return total - total * percent / 100" in result.stdout
+
+
+def test_detached_head_with_untracked_files_and_a_missing_submodule(repo: Path):
+    (repo / ".gitmodules").write_text(
+        '[submodule "vendor/lib"]\n\tpath = vendor/lib\n\turl = https://example.invalid/lib\n'
+    )
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "add", ".gitmodules")
+    git(repo, "update-index", "--add", "--cacheinfo", "160000," + "1" * 40 + ",vendor/lib")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "submodule, not checked out")
+    git(repo, "checkout", "-q", "--detach", "HEAD")
+    (repo / "scratch.txt").write_text("untracked work\n")
+    (repo / "check_shop.py").write_text(CHECK + "# edited, not staged\n")
+    index_before = git(repo, "ls-files", "-s")
+    fix = [{"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
+           done()]  # fmt: skip
+    with serve(fix) as server:
+        result = cli("fix", "shop.py", "wrong", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json",
+                     server=server)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert git(repo, "ls-files", "-s") == index_before
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "HEAD\n"
+    assert cli("undo", "--workspace", str(repo)).returncode == 0
+    assert (repo / "shop.py").read_text() == SHOP
+    assert (repo / "scratch.txt").read_text() == "untracked work\n"
+    assert (repo / "check_shop.py").read_text() == CHECK + "# edited, not staged\n"
