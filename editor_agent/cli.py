@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -303,3 +304,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         return _fail(str(exc), EXIT_FAILED)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except Exception as exc:  # a bug: one line for a person; EDITOR_AGENT_DEBUG=1 shows the traceback
+        if os.environ.get("EDITOR_AGENT_DEBUG"):
+            raise
+        return _fail(f"internal error: {type(exc).__name__}: {exc} (set EDITOR_AGENT_DEBUG=1 for the traceback)")
