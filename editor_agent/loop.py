@@ -201,6 +201,8 @@ class AgentLoop:
         }
         betas = list(self.editor.tool.betas)
         thinking = self.settings.thinking
+        if thinking is not None and self.resolved.thinking == "none":
+            raise _Stop("error", f"{self.resolved.model} does not take extended thinking (tools.yaml); drop --thinking")
         if thinking == "adaptive":
             params["thinking"] = {"type": "adaptive"}
         elif isinstance(thinking, int):

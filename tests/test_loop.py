@@ -368,3 +368,10 @@ def test_transcript_has_no_credentials(repo: Path):
     assert KEY not in raw
     kinds = {json.loads(line)["event"] for line in raw.splitlines()}
     assert {"start", "request", "response", "tool_call", "message", "end"} <= kinds
+
+
+def test_thinking_on_a_model_without_it_is_refused_before_any_request(repo: Path):
+    with MessagesServer(Script.model_validate({"turns": [{"content": [text("ok")]}]}), api_key=KEY) as server:
+        result = run(server, repo, model="claude-3-5-sonnet-20241022", settings=RunSettings(thinking=2048))
+        assert server.requests == []
+    assert result.status == "error" and "does not take extended thinking" in result.error
