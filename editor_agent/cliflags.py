@@ -19,6 +19,7 @@ def add_workspace_flags(parser: argparse.ArgumentParser, *, workspace_required: 
                        help="the directory the model edits (default: the current directory)")  # fmt: skip
     group.add_argument("--mount", default="/repo", help="the path the model sees for the workspace (default /repo)")
     group.add_argument("--strict", action="store_true", help="exact matching only: no tolerant tiers (for CI)")
+    group.add_argument("--read-only", action="store_true", help="refuse every write: the model can only look")
     group.add_argument("--max-file-bytes", type=int, help="refuse files larger than this (default 10 MiB)")
     group.add_argument("--hide", action="append", default=[], metavar="GLOB", help="also hide paths matching GLOB")
     group.add_argument("--protect", action="append", default=[], metavar="GLOB",
@@ -94,6 +95,7 @@ def policy_from_flags(args: argparse.Namespace) -> Policy:
         hidden=defaults.hidden + tuple(args.hide),
         read_only=defaults.read_only + tuple(args.protect),
         max_file_bytes=args.max_file_bytes or defaults.max_file_bytes,
+        read_only_workspace=args.read_only,
     )
 
 

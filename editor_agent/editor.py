@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,7 @@ from .errors import ToolError
 from .history import History, digest
 from .journal import Journal
 from .matching import Match, describe_lines, find_tolerant, multiple_matches_error, not_found_hints, occurrences
+from .outline import outline
 from .staleness import SeenFiles, short_diff
 from .textfile import TextFile, count_lines, line_offset, lines_back, lines_forward, number_lines, split_lines
 from .toolspec import ToolSpec
@@ -28,6 +31,21 @@ if TYPE_CHECKING:
 
 SNIPPET_LINES = 4
 DEFAULT_OUTPUT_LIMIT = 16000
+ESCALATE_AFTER = 3  # failed str_replace calls in a row on one file before the file itself is shown
+ESCALATE_MAX_LINES = 300
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """An edit about to be written, for an approval hook: `before`/`after` are None for no file."""
+
+    command: str
+    path: str
+    before: bytes | None
+    after: bytes | None
+
+
+Approver = Callable[[Proposal], "str | None"]  # None approves; a string is the reason for refusing
 
 
 class ToolResult(BaseModel):
@@ -51,6 +69,7 @@ class Editor:
         journal: Journal | None = None,
         watcher: WorkspaceWatcher | None = None,
         track_changes: bool = False,
+        approve: Approver | None = None,
     ) -> None:
         self.workspace = workspace
         self.tool = tool
@@ -65,6 +84,8 @@ class Editor:
         self.watcher = watcher  # reports activity by others, for notes in the next tool result
         self.track_changes = track_changes or watcher is not None  # compare edits with what the model saw
         self.seen = SeenFiles()
+        self.approve = approve  # asked before every write; may refuse with a reason
+        self._failures: dict[Path, int] = {}  # failed str_replace calls in a row, per file
         self._notified: set[tuple[Path, str]] = set()
 
     def run(self, raw_input: object) -> ToolResult:
@@ -156,8 +177,23 @@ class Editor:
                 messages.CANNOT_ENCODE.format(path=target.display, encoding=before.text.encoding, char=char)
             ) from None
 
-    def _write(self, target: Target, before: Snapshot, pieces: list[bytes | memoryview]) -> str:
+    def _allow(
+        self, command: str, target: Target, before: bytes | None, pieces: list[bytes | memoryview] | None
+    ) -> None:
+        """Refuse a write the policy or the approval hook does not allow; nothing is written then."""
+        if self.workspace.policy.read_only_workspace:
+            raise ToolError(messages.WORKSPACE_READ_ONLY.format(command=command, path=target.display))
+        if pieces is not None:
+            self.workspace.check_size(target, sum(len(piece) for piece in pieces))
+        if self.approve is not None:
+            after = b"".join(pieces) if pieces is not None else None
+            reason = self.approve(Proposal(command, target.display, before, after))
+            if reason is not None:
+                raise ToolError(messages.NOT_APPROVED.format(command=command, path=target.display, reason=reason))
+
+    def _write(self, target: Target, before: Snapshot, pieces: list[bytes | memoryview], command: str = "edit") -> str:
         """Replace the file, record undo history, and return a note about hard links if any."""
+        self._allow(command, target, before.data, pieces)
         after = digest(pieces) if (self.journal or self.keeps_history) else ""
         if self.journal is not None:
             self.journal.before_write(target.real, before.data, after)
@@ -171,17 +207,20 @@ class Editor:
             return messages.HARDLINK_NOTE.format(count=before.stat.st_nlink, path=target.display)
         return ""
 
-    def _numbered_view(self, normalized: str, first: int, start: int, end: int) -> str:
-        """The lines in normalized[start:end] (from line `first`), numbered and clipped with a note on paging."""
+    def _numbered_view(self, normalized: str, first: int, start: int, end: int) -> tuple[str, bool]:
+        """The lines in normalized[start:end] (from line `first`), numbered; clipped with a note on paging.
+
+        Returns the text and whether it was clipped.
+        """
         if end - start <= self.view_limit:
-            return number_lines(split_lines(normalized[start:end]), first)
+            return number_lines(split_lines(normalized[start:end]), first), False
         segment = normalized[start : start + self.view_limit + 1]
         cut = segment.rfind("\n")
         if cut <= 0:  # the first line alone is longer than the limit: show its beginning
             length = normalized.find("\n", start)
             length = (len(normalized) if length < 0 else length) - start
             note = messages.CLIPPED_LINE.format(line=first, length=length, shown=self.view_limit)
-            return number_lines([normalized[start : start + self.view_limit]], first) + "\n" + note
+            return number_lines([normalized[start : start + self.view_limit]], first) + "\n" + note, True
         lines = segment[:cut].split("\n")
         shown_last = first + len(lines) - 1
         total = count_lines(normalized)
@@ -192,7 +231,7 @@ class Editor:
             next_first=shown_last + 1,
             next_last=min(last, shown_last + len(lines)),
         )
-        return number_lines(lines, first) + "\n" + note
+        return number_lines(lines, first) + "\n" + note, True
 
     # --- commands ---------------------------------------------------------------------
 
@@ -222,8 +261,11 @@ class Editor:
         if command.view_range is None:
             if not normalized:
                 return messages.VIEW_EMPTY_FILE.format(path=target.display)
-            body = self._numbered_view(normalized, 1, 0, len(normalized))
-            return messages.VIEW_FILE.format(path=target.display, body=body)
+            body, clipped = self._numbered_view(normalized, 1, 0, len(normalized))
+            found = outline(normalized, target.real.suffix == ".py") if clipped else ""
+            return messages.VIEW_FILE.format(path=target.display, body=body) + (
+                messages.OUTLINE.format(outline=found).lstrip("\n") + "\n" if found else ""
+            )
         first, last = command.view_range
         start = line_offset(normalized, first) if first >= 1 else 0
         if first < 1 or start >= len(normalized):
@@ -237,7 +279,7 @@ class Editor:
             total = first - 1 + count_lines(normalized[start:])
             if last > total:
                 note = messages.VIEW_RANGE_CLAMPED.format(lines=total, first=first)
-        body = self._numbered_view(normalized, first, start, end)
+        body, _ = self._numbered_view(normalized, first, start, end)
         return messages.VIEW_FILE.format(path=target.display, body=body) + note
 
     def create(self, command: Create) -> str:
@@ -249,6 +291,7 @@ class Editor:
         if kind == "directory":
             raise ToolError(messages.PATH_IS_DIRECTORY.format(path=target.display))
         data = command.file_text.encode("utf-8")
+        self._allow("create", target, None, [data])
         if self.journal is not None:
             self.journal.before_write(target.real, None, digest([data]))
         directories = self.workspace.create(target, data)
@@ -264,6 +307,32 @@ class Editor:
 
     def str_replace(self, command: StrReplace) -> str:
         target, before = self._existing_file(command.path)
+        try:
+            match, stale = self._find_match(command, target, before)
+        except ToolError as error:
+            failures = self._failures[target.real] = self._failures.get(target.real, 0) + 1
+            if failures % ESCALATE_AFTER == 0:  # the 3rd, 6th, ... failure in a row: show the file
+                raise ToolError(error.message + self._escalation(target, before, failures)) from None
+            raise
+        self._failures.pop(target.real, None)
+        text_file = before.text
+        normalized = text_file.normalized
+        start = text_file.to_original_offset(match.start)
+        end = text_file.to_original_offset(match.end)
+        replacement = match.replacement.replace("\n", text_file.eol)
+        note = self._write(target, before, self._splice(target, before, start, end, replacement), "str_replace")
+        # The reference's snippet: from 4 lines above the edit to 4 lines below its last line.
+        line = normalized.count("\n", 0, match.start) + 1
+        snippet_start = lines_back(normalized, match.start, SNIPPET_LINES)
+        snippet_end = lines_forward(normalized, match.end, SNIPPET_LINES + 1)
+        chunk = normalized[snippet_start : match.start] + match.replacement + normalized[match.end : snippet_end]
+        snippet = number_lines(split_lines(chunk), max(1, line - SNIPPET_LINES))
+        if stale is not None:
+            note += messages.STALE_REBASED.format(path=target.display, diff=stale)
+        return messages.EDITED.format(path=target.display, snippet=snippet) + match.note + note
+
+    def _find_match(self, command: StrReplace, target: Target, before: Snapshot) -> tuple[Match, str | None]:
+        """Where `old_str` is in the file (exactly, or by a tolerant tier), or a ToolError that helps."""
         stale = self._stale_diff(target, before)
         text_file = before.text
         normalized = text_file.normalized
@@ -286,19 +355,18 @@ class Editor:
             if stale is not None:
                 hints += messages.STALE_NOT_FOUND.format(path=target.display, diff=stale)
             raise ToolError(messages.NOT_FOUND.format(old_str=command.old_str, path=target.display) + hints)
-        start = text_file.to_original_offset(match.start)
-        end = text_file.to_original_offset(match.end)
-        replacement = match.replacement.replace("\n", text_file.eol)
-        note = self._write(target, before, self._splice(target, before, start, end, replacement))
-        # The reference's snippet: from 4 lines above the edit to 4 lines below its last line.
-        line = normalized.count("\n", 0, match.start) + 1
-        snippet_start = lines_back(normalized, match.start, SNIPPET_LINES)
-        snippet_end = lines_forward(normalized, match.end, SNIPPET_LINES + 1)
-        chunk = normalized[snippet_start : match.start] + match.replacement + normalized[match.end : snippet_end]
-        snippet = number_lines(split_lines(chunk), max(1, line - SNIPPET_LINES))
-        if stale is not None:
-            note += messages.STALE_REBASED.format(path=target.display, diff=stale)
-        return messages.EDITED.format(path=target.display, snippet=snippet) + match.note + note
+        return match, stale
+
+    def _escalation(self, target: Target, before: Snapshot, failures: int) -> str:
+        """After repeated failures: the whole file when it is small, otherwise how to look and an outline."""
+        normalized = before.text.normalized
+        if count_lines(normalized) <= ESCALATE_MAX_LINES:
+            body, _ = self._numbered_view(normalized, 1, 0, len(normalized))
+            return messages.ESCALATE_SMALL.format(count=failures, path=target.display, body=body)
+        found = outline(normalized, target.real.suffix == ".py")
+        return messages.ESCALATE_LARGE.format(
+            count=failures, path=target.display, outline=messages.OUTLINE.format(outline=found) if found else ""
+        )
 
     def insert(self, command: Insert) -> str:
         target, before = self._existing_file(command.path)
@@ -322,9 +390,8 @@ class Editor:
         else:  # after an unterminated last line: keep the file without a final newline
             position, piece = len(normalized), "\n" + text
         offset = text_file.to_original_offset(position)
-        note = self._write(
-            target, before, self._splice(target, before, offset, offset, piece.replace("\n", text_file.eol))
-        )
+        pieces = self._splice(target, before, offset, offset, piece.replace("\n", text_file.eol))
+        note = self._write(target, before, pieces, "insert")
         # The reference's snippet: up to 4 lines before the insertion, the new lines, 4 lines after.
         snippet_start = lines_back(normalized, position - 1, SNIPPET_LINES - 1) if position else 0
         chunk = (
@@ -344,6 +411,7 @@ class Editor:
         if current is None or digest([current]) != entry.after_digest:
             raise ToolError(messages.UNDO_CONFLICT.format(path=target.display))
         previous = self.history.before(entry)
+        self._allow("undo_edit", target, current, [previous] if previous is not None else None)
         if self.journal is not None:
             self.journal.before_write(target.real, current, digest([previous]) if previous is not None else "")
         if previous is None:
@@ -359,5 +427,5 @@ class Editor:
         if self.track_changes:
             self.seen.remember(target.real, previous)
         normalized = TextFile.decode(previous).normalized
-        body = self._numbered_view(normalized, 1, 0, len(normalized)) if normalized else ""
+        body = self._numbered_view(normalized, 1, 0, len(normalized))[0] if normalized else ""
         return messages.UNDONE.format(path=target.display, body=body)

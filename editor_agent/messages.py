@@ -163,3 +163,17 @@ STALE_INSERT = (
     "No insertion was performed: {path} was changed by someone else since you last saw it, so line {line} may "
     "no longer be where you expect. What changed:\n{diff}View the file again, then retry."
 )
+
+# --- large files, repeated failures, read-only and approval -----------------------------
+OUTLINE = "\nThe file's definitions, to pick a `view_range` from:\n{outline}"
+ESCALATE_SMALL = (
+    "\nThis is failed attempt {count} in a row on {path}. Here is the whole file as it is now; copy `old_str` "
+    "from it exactly (without the line numbers), or replace a smaller unique piece:\n{body}"
+)
+ESCALATE_LARGE = (
+    "\nThis is failed attempt {count} in a row on {path}. View the exact lines first with `view_range`, then "
+    "copy `old_str` from that output (without the line numbers), or replace a smaller unique piece.{outline}"
+)
+WORKSPACE_READ_ONLY = "The workspace is read-only: {command} on {path} was not performed. Only `view` can be used."
+NOT_APPROVED = "The {command} on {path} was not approved, so nothing was written: {reason}"
+WRITE_TOO_LARGE = "No change was made: the new content of {path} would be {size}, over the limit of {limit}."

@@ -52,6 +52,7 @@ class Policy(BaseModel):
         ".netrc",
     )
     max_file_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    read_only_workspace: bool = False  # a dry look: every write is refused
 
     def match(self, relative: str, patterns: tuple[str, ...]) -> str | None:
         """The first pattern that matches the relative path, or None."""
@@ -239,6 +240,12 @@ class Workspace:
         except FileNotFoundError:
             return None
 
+    def check_size(self, target: Target, size: int) -> None:
+        """Refuse to write a file larger than the policy's limit (what could not be read back)."""
+        if size > self.policy.max_file_bytes:
+            limit = human_size(self.policy.max_file_bytes)
+            raise ToolError(messages.WRITE_TOO_LARGE.format(path=target.display, size=human_size(size), limit=limit))
+
     def list_directory(self, target: Target) -> tuple[list[str], int, bool]:
         """Entries up to two levels deep (sorted, no shell), the hidden count, and whether capped."""
         entries = [target.display]
@@ -264,14 +271,16 @@ class Workspace:
                 continue
             if len(entries) > _LISTING_CAP:
                 return entries, hidden, True
-            entries.append(self.display(child_relative))
-            if child.is_dir(follow_symlinks=False):
+            is_directory = child.is_dir(follow_symlinks=False)
+            entries.append(self.display(child_relative) + ("/" if is_directory else ""))
+            if is_directory:
                 for grandchild in children(Path(child.path)):
                     grandchild_relative = posixpath.join(child_relative, grandchild.name)
                     if visible(grandchild, grandchild_relative):
                         if len(entries) > _LISTING_CAP:
                             return entries, hidden, True
-                        entries.append(self.display(grandchild_relative))
+                        slash = "/" if grandchild.is_dir(follow_symlinks=False) else ""
+                        entries.append(self.display(grandchild_relative) + slash)
         return entries, hidden, False
 
     # --- writing --------------------------------------------------------------------

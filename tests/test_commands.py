@@ -149,3 +149,73 @@ def test_large_file_view_range_and_edit(root, make_editor):
     assert view.content.splitlines()[1:] == [f"{n:6}\t{lines[n - 1]}" for n in (150_000, 150_001, 150_002)]
     edit = editor.run({"command": "str_replace", "path": "big.txt", "old_str": "line 199999 of", "new_str": "LINE"})
     assert not edit.is_error and "199999\tLINE the big file" in edit.content
+
+
+def test_read_only_workspace_refuses_every_write(root, make_editor):
+    from editor_agent import Policy
+
+    (root / "f.txt").write_text("a\n")
+    editor = make_editor("text_editor_20250124", policy=Policy(read_only_workspace=True))
+    assert not editor.run({"command": "view", "path": "f.txt"}).is_error
+    for tool_input in (
+        {"command": "create", "path": "g.txt", "file_text": "x"},
+        {"command": "str_replace", "path": "f.txt", "old_str": "a", "new_str": "b"},
+        {"command": "insert", "path": "f.txt", "insert_line": 0, "new_str": "z"},
+    ):
+        result = editor.run(tool_input)
+        assert result.is_error and "The workspace is read-only" in result.content
+    assert (root / "f.txt").read_text() == "a\n" and not (root / "g.txt").exists()
+
+
+def test_approval_hook_sees_the_edit_and_can_refuse(root, make_editor):
+    from editor_agent.editor import Proposal
+
+    (root / "f.txt").write_text("keep\n")
+    seen: list[Proposal] = []
+
+    def approve(proposal: Proposal) -> str | None:
+        seen.append(proposal)
+        return "no edits to f.txt today" if proposal.path.endswith("f.txt") else None
+
+    editor = make_editor(approve=approve)
+    refused = editor.run({"command": "str_replace", "path": "f.txt", "old_str": "keep", "new_str": "drop"})
+    assert refused.is_error and "not approved" in refused.content and "no edits to f.txt today" in refused.content
+    assert (root / "f.txt").read_text() == "keep\n"
+    assert seen[0] == Proposal("str_replace", "/repo/f.txt", b"keep\n", b"drop\n")
+    assert not editor.run({"command": "create", "path": "g.txt", "file_text": "new\n"}).is_error
+    assert seen[1] == Proposal("create", "/repo/g.txt", None, b"new\n")
+
+
+def test_writes_over_the_size_limit_are_refused(root, make_editor):
+    from editor_agent import Policy
+
+    editor = make_editor(policy=Policy(max_file_bytes=100))
+    result = editor.run({"command": "create", "path": "big.txt", "file_text": "x" * 101})
+    assert result.is_error and "would be 101 bytes, over the limit of 100 bytes" in result.content
+    assert not (root / "big.txt").exists()
+
+
+def test_repeated_failures_on_a_large_file_get_an_outline(root, make_editor):
+    source = "".join(f"def function_{i}(x):\n    return x + {i}\n\n" for i in range(150))
+    (root / "big.py").write_text(source)
+    editor = make_editor()
+    results = [
+        editor.run({"command": "str_replace", "path": "big.py", "old_str": f"nothing {i}", "new_str": "x"})
+        for i in range(3)
+    ]
+    assert "failed attempt" not in results[1].content
+    assert "This is failed attempt 3 in a row on /repo/big.py" in results[2].content
+    assert "  lines 1-2: def function_0" in results[2].content
+    ok = editor.run({"command": "str_replace", "path": "big.py", "old_str": "return x + 7\n", "new_str": "return 7\n"})
+    assert not ok.is_error
+    again = editor.run({"command": "str_replace", "path": "big.py", "old_str": "nothing", "new_str": "x"})
+    assert "failed attempt" not in again.content  # the count starts over after a success
+
+
+def test_clipped_view_of_python_ends_with_an_outline(root, make_editor):
+    source = "".join(f"class Thing{i}:\n    def method(self):\n        return {i}\n\n" for i in range(400))
+    (root / "many.py").write_text(source)
+    content = make_editor().run({"command": "view", "path": "many.py"}).content
+    assert "<response clipped>" in content
+    assert "The file's definitions, to pick a `view_range` from:" in content
+    assert "  lines 1-3: class Thing0" in content and "  lines 2-3: def method" in content

@@ -98,7 +98,7 @@ def test_shell_metacharacters_listed_literally(root, call, tmp_path):
     (root / "a b" / "c d.txt").write_text("x\n")
     result = call(command="view", path="/repo")
     assert not result.is_error
-    for name in ["x;touch pwned;", "it's dir", "$(id)", "a b", "a b/c d.txt"]:
+    for name in ["x;touch pwned;/", "it's dir/", "$(id)/", "a b/", "a b/c d.txt"]:
         assert f"/repo/{name}\n" in result.content
     assert not list(tmp_path.rglob("pwned"))
 
@@ -109,7 +109,7 @@ def test_directory_listing_hides_and_counts(root, call):
     (root / "src" / ".cache").mkdir(parents=True)
     (root / "src" / "m.py").write_text("pass\n")
     result = call(command="view", path="/repo")
-    assert result.content.splitlines()[1:4] == ["/repo", "/repo/src", "/repo/src/m.py"]
+    assert result.content.splitlines()[1:4] == ["/repo", "/repo/src/", "/repo/src/m.py"]
     assert "3 hidden items" in result.content
 
 
