@@ -254,7 +254,7 @@ class Editor:
             if hidden:
                 content += messages.VIEW_HIDDEN_COUNT.format(count=hidden, path=target.display)
             return self._clip(content)
-        snapshot = self.workspace.read(target)
+        snapshot = self.workspace.read(target, ranged=command.view_range is not None)
         if self.track_changes:
             self.seen.remember(target.real, snapshot.data, snapshot.stat)
         normalized = snapshot.text.normalized

@@ -30,9 +30,11 @@ PATH_SPECIAL = "The path {path} is a {kind}, not a regular file; only regular fi
 PATH_IS_DIRECTORY = "The path {path} is a directory and only the `view` command can be used on directories"
 PATH_EXISTS = "File already exists at: {path}. Cannot overwrite files using command `create`."
 PARENT_NOT_DIRECTORY = "Cannot create {path}: {parent} is a file, not a directory."
-FILE_TOO_LARGE = (
-    "The file {path} is too large ({size}; the limit is {limit}). It cannot be viewed or edited with this tool."
+FILE_TOO_LARGE = "The file {path} is too large ({size}; the limit is {limit})."
+FILE_TOO_LARGE_RANGE = (
+    " It cannot be edited or viewed whole, but parts of it can be viewed with `view_range`, e.g. [1, 200]."
 )
+FILE_TOO_LARGE_NONE = " It cannot be viewed or edited with this tool."
 FILE_NOT_TEXT = "The file {path} is not a text file ({kind}, {size}); the text editor can only view and edit text."
 FILE_READ_ONLY = "The file {path} is read-only (mode {mode}); it cannot be changed."
 FILE_CHANGED = (

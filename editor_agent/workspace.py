@@ -52,6 +52,7 @@ class Policy(BaseModel):
         ".netrc",
     )
     max_file_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_view_bytes: int = Field(default=256 * 1024 * 1024, gt=0)  # larger files can still be viewed by range
     read_only_workspace: bool = False  # a dry look: every write is refused
 
     def match(self, relative: str, patterns: tuple[str, ...]) -> str | None:
@@ -197,8 +198,11 @@ class Workspace:
 
     # --- reading --------------------------------------------------------------------
 
-    def read(self, target: Target) -> Snapshot:
-        """Read and decode a regular text file, refusing special, oversized and binary files."""
+    def read(self, target: Target, ranged: bool = False) -> Snapshot:
+        """Read and decode a regular text file, refusing special, oversized and binary files.
+
+        `ranged` reads for a `view_range`, which may look into files up to `max_view_bytes`.
+        """
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
             fd = os.open(target.real, flags)
@@ -210,12 +214,17 @@ class Workspace:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):
                 raise ToolError(messages.PATH_SPECIAL.format(path=target.display, kind=_kind(info.st_mode)))
-            limit = self.policy.max_file_bytes
+            limit = (
+                max(self.policy.max_file_bytes, self.policy.max_view_bytes) if ranged else self.policy.max_file_bytes
+            )
             if info.st_size > limit:
+                can_range = not ranged and info.st_size <= self.policy.max_view_bytes
+                advice = messages.FILE_TOO_LARGE_RANGE if can_range else messages.FILE_TOO_LARGE_NONE
                 raise ToolError(
                     messages.FILE_TOO_LARGE.format(
                         path=target.display, size=human_size(info.st_size), limit=human_size(limit)
                     )
+                    + advice
                 )
             data = handle.read(limit + 1)
         if len(data) > limit:

@@ -219,3 +219,19 @@ def test_clipped_view_of_python_ends_with_an_outline(root, make_editor):
     assert "<response clipped>" in content
     assert "The file's definitions, to pick a `view_range` from:" in content
     assert "  lines 1-3: class Thing0" in content and "  lines 2-3: def method" in content
+
+
+def test_oversized_file_can_be_viewed_by_range_only(root, make_editor):
+    from editor_agent import Policy
+
+    (root / "big.log").write_text("".join(f"entry {i}\n" for i in range(1, 2001)))
+    editor = make_editor(policy=Policy(max_file_bytes=1000, max_view_bytes=100_000))
+    whole = editor.run({"command": "view", "path": "big.log"})
+    assert whole.is_error and "parts of it can be viewed with `view_range`" in whole.content
+    part = editor.run({"command": "view", "path": "big.log", "view_range": [1500, 1501]})
+    assert not part.is_error and part.content.endswith("  1500\tentry 1500\n  1501\tentry 1501\n")
+    edit = editor.run({"command": "insert", "path": "big.log", "insert_line": 1, "insert_text": "x"})
+    assert edit.is_error and "too large" in edit.content
+    tiny = make_editor(policy=Policy(max_file_bytes=1000, max_view_bytes=1000))
+    refused = tiny.run({"command": "view", "path": "big.log", "view_range": [1, 2]})
+    assert refused.is_error and "It cannot be viewed or edited with this tool." in refused.content
