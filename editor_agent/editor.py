@@ -152,8 +152,8 @@ class Editor:
             return text
         return text[: self.output_limit] + "\n" + messages.CLIPPED_OUTPUT
 
-    def _existing_file(self, path: str) -> tuple[Target, Snapshot]:
-        target = self.workspace.resolve(path)
+    def _kind_of_existing(self, target: Target) -> str:
+        """`file` or `directory`; a missing path is an error that suggests a near name."""
         kind = self.workspace.kind(target)
         if kind == "missing":
             message = messages.PATH_NOT_FOUND.format(path=target.display)
@@ -161,6 +161,11 @@ class Editor:
             raise ToolError(
                 message + (messages.PATH_NOT_FOUND_HINT.format(suggestion=suggestion) if suggestion else "")
             )
+        return kind
+
+    def _existing_file(self, path: str) -> tuple[Target, Snapshot]:
+        target = self.workspace.resolve(path)
+        kind = self._kind_of_existing(target)
         if kind == "directory":
             raise ToolError(messages.PATH_IS_DIRECTORY.format(path=target.display))
         self.workspace.check_writable(target)
@@ -237,13 +242,7 @@ class Editor:
 
     def view(self, command: View) -> str:
         target = self.workspace.resolve(command.path)
-        kind = self.workspace.kind(target)
-        if kind == "missing":
-            message = messages.PATH_NOT_FOUND.format(path=target.display)
-            suggestion = self.workspace.suggest(target)
-            raise ToolError(
-                message + (messages.PATH_NOT_FOUND_HINT.format(suggestion=suggestion) if suggestion else "")
-            )
+        kind = self._kind_of_existing(target)
         if kind == "directory":
             if command.view_range is not None:
                 raise ToolError(messages.VIEW_RANGE_ON_DIRECTORY)
