@@ -79,6 +79,7 @@ class Editor:
         self.keeps_history = "undo_edit" in tool.commands  # only versions with undo_edit need the stack
         self.history = History()
         self.originals: dict[str, tuple[Path, bytes | None]] = {}  # path shown -> (real path, bytes before)
+        self.writes = 0  # files written so far (edits and creates)
         self._lock = threading.Lock()  # tool calls of one session run one at a time, even from threads
         self.journal = journal  # write-ahead record for `editor-agent undo`
         self.watcher = watcher  # reports activity by others, for notes in the next tool result
@@ -204,6 +205,7 @@ class Editor:
             self.journal.before_write(target.real, before.data, after)
         self.workspace.replace(target, pieces, before)
         self.originals.setdefault(target.display, (target.real, before.data))
+        self.writes += 1
         if self.keeps_history:
             self.history.record(target.real, before.data, pieces, after)
         if self.track_changes:
@@ -295,6 +297,7 @@ class Editor:
             self.journal.before_write(target.real, None, digest([data]))
         directories = self.workspace.create(target, data)
         self.originals.setdefault(target.display, (target.real, None))
+        self.writes += 1
         if self.keeps_history:
             self.history.record(target.real, None, [data])
         if self.track_changes:
@@ -415,6 +418,7 @@ class Editor:
             self.journal.before_write(target.real, current, digest([previous]) if previous is not None else "")
         if previous is None:
             self.workspace.remove(target)
+            self.writes += 1
             self.seen.forget(target.real)
             self.history.pop(target.real)
             return messages.UNDONE_CREATE.format(path=target.display)
@@ -422,6 +426,7 @@ class Editor:
         if snapshot.data != current:
             raise ToolError(messages.UNDO_CONFLICT.format(path=target.display))
         self.workspace.replace(target, [previous], snapshot)
+        self.writes += 1
         self.history.pop(target.real)
         if self.track_changes:
             self.seen.remember(target.real, previous)

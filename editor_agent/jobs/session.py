@@ -148,8 +148,12 @@ def run_job(
                 editor = Editor(workspace, resolved.tool, max_characters=options.max_characters,
                                 strict=options.strict, journal=journal, watcher=watcher)  # fmt: skip
 
+                written = [0]
+
                 def after_tools(turn: int) -> None:
-                    if repo is not None:
+                    """A checkpoint after each turn that wrote something (a turn that only looked needs none)."""
+                    if repo is not None and editor.writes != written[0]:
+                        written[0] = editor.writes
                         gitsafety.checkpoint(repo, run_id, f"turn-{turn}")
 
                 loop = AgentLoop(client, editor, resolved, connection=options.connection, settings=options.settings,
