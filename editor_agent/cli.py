@@ -10,12 +10,12 @@ import argparse
 import json
 import os
 import sys
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
+from .batch import add_batch_parser, run_batch_command
 from .cliflags import (
     add_job_flags,
     add_run_flags,
@@ -97,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     undo.add_argument("--force", action="store_true", help="also restore files changed since the run")
     undo.add_argument("--json", action="store_true")
 
+    add_batch_parser(commands)
+
     again = commands.add_parser("replay", help="re-execute a transcript's tool calls and report differences")
     again.add_argument("transcript")
     add_workspace_flags(again, workspace_required=True)
@@ -111,9 +113,7 @@ def _warn(notes: Sequence[str]) -> None:
 
 def _tools_resolve(args: argparse.Namespace, out: TextIO) -> int:
     tools = load_tools_file(args.tools_file)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        resolved = resolve_model(args.model, tools)
+    resolved = resolve_model(args.model, tools, warn=False)
     _warn(resolved.warnings)
     spec = resolved.tool
     document = {**spec.definition(args.max_characters), "commands": list(spec.commands), "betas": list(spec.betas)}
@@ -124,9 +124,7 @@ def _tools_resolve(args: argparse.Namespace, out: TextIO) -> int:
 def _exec(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     tools = load_tools_file(args.tools_file)
     if args.model:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            resolved = resolve_model(args.model, tools)
+        resolved = resolve_model(args.model, tools, warn=False)
         _warn(resolved.warnings)
         spec = resolved.tool
     else:
@@ -293,6 +291,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
             return _demo(args, out)
         if args.command == "undo":
             return _undo(args, out)
+        if args.command == "batch":
+            return run_batch_command(args, out)
         return _replay(args, out)
     except UsageError as exc:
         return _fail(str(exc), EXIT_USAGE)

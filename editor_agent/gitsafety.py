@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -121,14 +122,17 @@ def _temp_index(repo: git.Repo, copy: bool) -> Iterator[dict[str, str]]:
             Path(leftover).unlink(missing_ok=True)
 
 
-def _stage_working_tree(repo: git.Repo, env: Mapping[str, str]) -> str:
-    """Stage the whole working tree into the index named by `env` and return its tree.
+def _stage_working_tree(repo: git.Repo, env: Mapping[str, str], paths: list[str] | None = None) -> str:
+    """Stage the working tree (or only `paths` of it) into the index named by `env`; return its tree.
 
     Gitlinks whose submodule directory is missing are kept as the index has them: a submodule
     that was never checked out is not a deletion the user made.
     """
     gitlinks = [line for line in _z(_git(repo, "ls-files", "-s", "-z", env=env)) if line.startswith(_GITLINK)]
-    _git(repo, "add", "-A", env=env)
+    if paths is None:
+        _git(repo, "add", "-A", env=env)
+    elif paths:
+        _git(repo, "add", "-A", "--", *[_rel(p) for p in paths], env=env)  # _git makes pathspecs literal
     root = Path(repo.working_dir)
     lost = [line for line in gitlinks if not os.path.lexists(root / line.split("\t", 1)[1])]
     if lost:  # ls-files -s lines are a format --index-info reads back
@@ -293,6 +297,11 @@ def apply_patch(repo: git.Repo, patch: str) -> list[str]:
         raise GitSafetyError(f"the patch does not apply to {', '.join(files) or 'the working tree'}: {reasons[-1]}")
 
 
+# `git worktree prune` can remove the administrative files of a worktree being added at the same
+# moment; adding and removing worktrees of this process take turns.
+_WORKTREES = threading.RLock()
+
+
 @dataclass
 class Worktree:
     """A detached worktree of `repo` at `path`, started from commit `base`, for an isolated run."""
@@ -311,7 +320,8 @@ class Worktree:
         except OSError as err:
             raise GitSafetyError(f"cannot make a worktree directory under {parent_dir}: {err.strerror}") from err
         try:
-            _git(repo, "worktree", "add", "--detach", "--quiet", str(path), sha)
+            with _WORKTREES:
+                _git(repo, "worktree", "add", "--detach", "--quiet", str(path), sha)
         except GitSafetyError:
             shutil.rmtree(path, ignore_errors=True)
             raise
@@ -322,25 +332,29 @@ class Worktree:
             raise GitSafetyError(f"the worktree {self.path} has been removed")
         return git.Repo(self.path)
 
-    def patch(self) -> str:
-        """Everything changed in the worktree since `base` (untracked, deleted, binary) as one patch."""
+    def patch(self, paths: list[str] | None = None) -> str:
+        """What changed in the worktree since `base` (untracked, deleted, binary) as one patch.
+
+        `paths` (worktree-relative) limits it to those files, so leftovers of a check (caches,
+        build output) stay out.
+        """
         wt = self._repo()
         with _temp_index(wt, copy=True) as env:
-            tree = _stage_working_tree(wt, env)
+            tree = _stage_working_tree(wt, env, paths)
         return _diff(wt, self.base, tree, None)
 
-    def commit(self, message: str) -> str:
-        """Commit every change in the worktree on its detached HEAD; if nothing changed, return HEAD."""
+    def commit(self, message: str, paths: list[str] | None = None) -> str:
+        """Commit the changes in the worktree (or only `paths`) on its detached HEAD; unchanged: HEAD."""
         wt = self._repo()
         head = _commit_of(wt, "HEAD")
-        tree = _stage_working_tree(wt, {})
+        tree = _stage_working_tree(wt, {}, paths)
         if tree == _git(wt, "rev-parse", f"{head}^{{tree}}").strip():
             return head
         sha = _commit_tree(wt, tree, head, message)
         _git(wt, "update-ref", "-m", f"commit: {message.splitlines()[0] if message else ''}", "HEAD", sha, head)
         return sha
 
-    def to_branch(self, name: str, message: str) -> str:
+    def to_branch(self, name: str, message: str, paths: list[str] | None = None) -> str:
         """Commit, then point branch `name` of the main repo at that commit.
 
         Refuses a branch checked out in any worktree and an existing branch not at `base`, so a
@@ -355,18 +369,19 @@ class Worktree:
         existing = _try(self.repo, "rev-parse", "--verify", "-q", ref)
         if existing is not None and existing != self.base:
             raise GitSafetyError(f"branch {name!r} already exists at {existing[:12]}; not overwriting it")
-        sha = self.commit(message)
+        sha = self.commit(message, paths)
         _git(self.repo, "update-ref", "-m", f"editor-agent: branch from {self.base[:12]}", ref, sha, existing or "")
         return sha
 
     def remove(self) -> None:
         """Remove the worktree directory and its administrative files; safe to call twice."""
-        if self.path.exists():
-            try:
-                _git(self.repo, "worktree", "remove", "--force", "--force", str(self.path))
-            except GitSafetyError:
-                shutil.rmtree(self.path, ignore_errors=True)  # e.g. it holds a checked-out submodule
-        _git(self.repo, "worktree", "prune")
+        with _WORKTREES:
+            if self.path.exists():
+                try:
+                    _git(self.repo, "worktree", "remove", "--force", "--force", str(self.path))
+                except GitSafetyError:
+                    shutil.rmtree(self.path, ignore_errors=True)  # e.g. it holds a checked-out submodule
+            _git(self.repo, "worktree", "prune")
 
 
 def commit_paths(repo: git.Repo, paths: list[str], message: str) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 import uuid
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +27,12 @@ RUNS_DIR = ".editor-agent/runs"
 
 def resolve_for_run(model: str, tool: str | None) -> ResolvedModel:
     """The model's rules from tools.yaml, with the tool version replaced when --tool forces one."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # callers show `resolved.warnings` their own way
-        try:
-            resolved = resolve_model(model)
-        except ModelResolutionError:
-            if tool is None:
-                raise
-            resolved = ResolvedModel(model=model, family=model, tool=tool_by_type(tool), max_tokens=8192)
+    try:
+        resolved = resolve_model(model, warn=False)  # callers show `resolved.warnings` their own way
+    except ModelResolutionError:
+        if tool is None:
+            raise
+        resolved = ResolvedModel(model=model, family=model, tool=tool_by_type(tool), max_tokens=8192)
     return resolved if tool is None else resolved.model_copy(update={"tool": tool_by_type(tool)})
 
 

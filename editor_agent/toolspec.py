@@ -195,8 +195,12 @@ def normalize_model_id(model: str) -> tuple[str, tuple[str, ...]]:
     return "-".join(parts), suffixes
 
 
-def resolve_model(model: str, tools: ToolsFile | None = None) -> ResolvedModel:
-    """The text editor tool, output cap and price for a model id in any spelling."""
+def resolve_model(model: str, tools: ToolsFile | None = None, *, warn: bool = True) -> ResolvedModel:
+    """The text editor tool, output cap and price for a model id in any spelling.
+
+    An unknown Claude id gets the newest tool and a note in `warnings`; with `warn` it is also
+    issued as a UserWarning (off for callers that show notes their own way, and in threads).
+    """
     tools = tools or load_tools_file()
     family, suffixes = normalize_model_id(model)
     for rule in tools.no_tool:
@@ -221,7 +225,8 @@ def resolve_model(model: str, tools: ToolsFile | None = None) -> ResolvedModel:
         f"{model}: no rule in tools.yaml matches the model family '{family}'; "
         f"using the newest text editor tool, {tools.newest}"
     )
-    warnings.warn(note, stacklevel=2)
+    if warn:
+        warnings.warn(note, stacklevel=2)
     return ResolvedModel(
         model=model,
         family=family,

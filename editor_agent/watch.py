@@ -7,6 +7,7 @@ someone else is left to `SeenFiles` (content comparison), so the editor's own at
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -15,6 +16,14 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 _IGNORED_PARTS = {".git", ".editor-agent"}
+
+
+def _not_a_stop_race(record: logging.LogRecord) -> bool:
+    """watchdog logs an error when an observer stops while an event is being read: harmless noise."""
+    return "called when the thread is inactive" not in record.getMessage()
+
+
+logging.getLogger("watchdog.observers.inotify").addFilter(_not_a_stop_race)
 _TEMPORARY_SUFFIX = ".editor-agent.tmp"
 
 

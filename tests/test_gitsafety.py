@@ -399,3 +399,30 @@ def test_summary_message() -> None:
     long = summary_message(["a"], "Refactor " + "the very long module name " * 10)
     assert len(long.splitlines()[0]) < 72 and long.splitlines()[0].startswith("editor-agent: refactor the")
     assert summary_message(["a", "b"], "").startswith("editor-agent: update 2 file(s)\n\n")
+
+
+def test_worktree_patch_and_branch_limited_to_paths(tmp_path: Path) -> None:
+    repo_dir = tmp_path / "r"
+    repo_dir.mkdir()
+    for command in (["init", "-q"], ["config", "user.name", "t"], ["config", "user.email", "t@t"]):
+        subprocess.run(["git", *command], cwd=repo_dir, check=True)
+    (repo_dir / "shop.py").write_text("a\n")
+    subprocess.run(["git", "add", "-A"], cwd=repo_dir, check=True)
+    subprocess.run(["git", "commit", "-qm", "x"], cwd=repo_dir, check=True)
+    repo = open_repo(repo_dir)
+    assert repo is not None
+    base = checkpoint(repo, "run1", "start")
+    worktree = Worktree.create(repo, base, tmp_path / "scratch")
+    try:
+        (worktree.path / "shop.py").write_text("b\n")
+        (worktree.path / "__pycache__").mkdir()
+        (worktree.path / "__pycache__" / "shop.pyc").write_bytes(b"\x00junk")
+        patch = worktree.patch(["shop.py"])
+        assert "+b" in patch and "__pycache__" not in patch
+        assert "__pycache__" in worktree.patch()
+        sha = worktree.to_branch("agent/only-shop", "only shop", ["shop.py"])
+        files = subprocess.run(["git", "ls-tree", "-r", "--name-only", sha], cwd=repo_dir, capture_output=True,
+                               text=True, check=True).stdout.split()  # fmt: skip
+        assert files == ["shop.py"]
+    finally:
+        worktree.remove()

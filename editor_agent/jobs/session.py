@@ -111,13 +111,14 @@ def _outputs(
     """Leave an isolated run's result as a branch or a patch; commit an in-place run when asked."""
     message = gitsafety.summary_message([p.lstrip("/") for p in result.files_changed], spec.task)
     if worktree is not None:
+        paths = [p.relative_to(worktree.path).as_posix() for p in changed]  # only what the model wrote
         if spec.branch:
             result.branch = spec.branch
-            result.commit = worktree.to_branch(spec.branch, message)
+            result.commit = worktree.to_branch(spec.branch, message, paths)
             return
         target = spec.patch_out or root / PATCHES_DIR / f"{result.run_id}.patch"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(worktree.patch(), encoding="utf-8", errors="surrogateescape")
+        target.write_text(worktree.patch(paths), encoding="utf-8", errors="surrogateescape")
         result.patch = str(target)
     elif spec.commit and repo is not None and result.files_changed and result.status == "completed":
         top = Path(str(repo.working_tree_dir)).resolve()

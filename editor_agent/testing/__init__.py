@@ -9,10 +9,13 @@ with MessagesServer(script, api_key="test-key") as server:
     ...
     assert server.violations == []
 ```
+
+For many conversations at once (a batch), pass `responder=` instead of a script: a function of the
+request body that returns the `Turn` (or `Fault`) answering it.
 """
 
 from .script import Fault, Script, Turn
-from .server import MessagesServer, RecordedRequest
+from .server import MessagesServer, RecordedRequest, Responder
 from .usage import UsageTotals
 
-__all__ = ["Fault", "MessagesServer", "RecordedRequest", "Script", "Turn", "UsageTotals"]
+__all__ = ["Fault", "MessagesServer", "RecordedRequest", "Responder", "Script", "Turn", "UsageTotals"]

@@ -20,16 +20,21 @@ from dataclasses import replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from pydantic import TypeAdapter
+
 from .ledger import Ledger
 from .ratelimit import RateLimiter
 from .replies import IdMaker, content_blocks, message_body, usage_body
-from .script import Fault, Script, TextBlock, Turn
+from .script import Entry, Fault, Script, TextBlock, Turn
 from .sse import encode, message_events
 from .transport import Exchange, Handler, HTTPServer, RecordedRequest
 from .usage import PromptCache, UsageTotals, output_tokens, prompt_segments
 from .validate import Rules, first_problem
 
 AuthMode = Literal["x-api-key", "bearer", "any"]
+Responder = Callable[[dict[str, Any]], Turn | Fault | dict[str, Any] | None]
+"""Given a valid request body, the entry that answers it: a `Turn`, a `Fault`, or either as a dict."""
+_ENTRY: TypeAdapter[Turn | Fault] = TypeAdapter(Entry)
 REDACTED = "<redacted>"
 _SECRET_HEADERS = {"x-api-key", "authorization", "proxy-authorization"}
 _FAULT_REPLIES = {
@@ -52,12 +57,18 @@ class MessagesServer:
     text editor tool types every model accepts (default: the one `tools.yaml` gives the model).
     `require_version`: the only `anthropic-version` accepted. `min_cache_tokens`: the shortest cacheable
     prefix. `rate_limit_per_minute`: answer 429 above this many messages requests per minute.
+
+    `responder`: replies that depend on the request, for many concurrent conversations (a batch): it is
+    called with each valid messages request body and returns the entry that answers it, used instead of
+    the script. It runs on the request's own thread, so it may sleep or wait; a `slow` fault it returns
+    waits `seconds` and asks it again; an exception or `None` answers 500 and counts as a violation.
     """
 
     def __init__(
         self,
-        script: Script,
+        script: Script | None = None,
         *,
+        responder: Responder | None = None,
         api_key: str | None = "test-key",
         auth: AuthMode = "any",
         path: str = "/v1/messages",
@@ -75,7 +86,10 @@ class MessagesServer:
         self.api_key = api_key
         self.auth: AuthMode = auth
         self.path = "/" + path.strip("/")
-        self._entries: deque[Turn | Fault] = deque(script.turns)
+        if script is not None and script.turns and responder is not None:
+            raise ValueError("give either a script with turns or a responder, not both")
+        self._entries: deque[Turn | Fault] = deque(script.turns if script is not None else [])
+        self._responder = responder
         self._rules = Rules(frozenset(accept_tools) if accept_tools is not None else None, require_version)
         self._cache = PromptCache(min_cache_tokens)
         self._limiter = RateLimiter(rate_limit_per_minute, clock) if rate_limit_per_minute else None
@@ -164,7 +178,7 @@ class MessagesServer:
         except ValueError:
             body, parsed = raw.decode("utf-8", "replace"), False
         shown = {k: (REDACTED if k in _SECRET_HEADERS else v) for k, v in headers.items()}
-        record = RecordedRequest(handler.command, urlsplit(handler.path).path, shown, body)
+        record = RecordedRequest(handler.command, urlsplit(handler.path).path, shown, body, received=started)
         with self._lock:
             self._requests.append(record)
         exchange = Exchange(handler, record, self._ids.request())
@@ -258,11 +272,25 @@ class MessagesServer:
                 return entry, delay, upcoming
         return None, delay, None
 
+    def _respond(self, body: dict[str, Any]) -> tuple[Turn | Fault | None, float, Turn | None]:
+        """The responder's entry for this request; `slow` faults wait, then ask it again."""
+        assert self._responder is not None
+        while True:
+            answer = self._responder(body)
+            entry = _ENTRY.validate_python(answer) if isinstance(answer, dict) else answer
+            if isinstance(entry, Fault) and entry.fault == "slow":
+                time.sleep(entry.seconds)
+                continue
+            return entry, 0.0, None
+
     def _answer(self, exchange: Exchange, body: dict[str, Any]) -> None:
-        entry, delay, upcoming = self._next_entry()
+        entry, delay, upcoming = self._respond(body) if self._responder is not None else self._next_entry()
         if delay:
             time.sleep(delay)
-        if entry is None:
+        if entry is None and self._responder is not None:
+            self._violate("the responder returned no entry for a request")
+            exchange.error(500, "the responder returned no reply", "api_error", {"x-should-retry": "false"})
+        elif entry is None:
             count = len(self.requests)
             self._violate(f"script exhausted: request {count} came after the last scripted entry")
             exchange.error(

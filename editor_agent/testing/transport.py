@@ -22,7 +22,11 @@ from .replies import error_body
 
 @dataclass
 class RecordedRequest:
-    """One request as received; `status` is the answer's status code (0: closed without an answer)."""
+    """One request as received; `status` is the answer's status code (0: closed without an answer).
+
+    `received` is when its request line arrived, on the `time.perf_counter()` clock, so tests can check
+    the spacing of requests (a shared backoff, a pacing).
+    """
 
     method: str
     path: str
@@ -30,6 +34,7 @@ class RecordedRequest:
     body: Any
     status: int = 0
     seconds: float = 0.0  # time the server spent on it, from reading the body to the last byte sent
+    received: float = 0.0
 
 
 class HTTPServer(ThreadingHTTPServer):

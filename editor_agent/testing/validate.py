@@ -8,8 +8,6 @@ modified thinking) is checked separately in `ledger.py`.
 
 from __future__ import annotations
 
-import threading
-import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +16,6 @@ from ..toolspec import ModelResolutionError, ResolvedModel, ToolsFile, load_tool
 
 SAMPLING_REMOVED_IN = "2026-10-21"
 MAX_BREAKPOINTS = 4
-_resolve_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -62,12 +59,10 @@ def _problems(body: Any, headers: Mapping[str, str], rules: Rules, count_tokens:
 
 
 def _resolved(model: str) -> ResolvedModel | None:
-    with _resolve_lock, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return resolve_model(model)
-        except ModelResolutionError:
-            return None
+    try:
+        return resolve_model(model, warn=False)
+    except ModelResolutionError:
+        return None
 
 
 def _top_level(body: dict[str, Any], count_tokens: bool) -> Iterator[str]:

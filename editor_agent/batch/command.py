@@ -1,0 +1,117 @@
+"""`editor-agent batch TASKS.yaml`: the subcommand's flags and what it prints (no batch logic here).
+
+Importing this module is cheap (no SDK): the CLI imports it to build its parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ..cliflags import add_run_flags, add_workspace_flags, connection_from_flags, policy_from_flags
+
+if TYPE_CHECKING:
+    from .plan import Shared
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 130
+
+
+def add_batch_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add `batch` to the CLI's subcommands (`commands` is what `add_subparsers()` returned)."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "batch",
+        help="run many tasks from a YAML file in parallel git worktrees and merge the results",
+        description="Run the tasks of TASKS.yaml, each in its own git worktree, then merge each task's patch "
+        "into the working tree in file order; a task whose patch conflicts is failed and left out. "
+        "Exit 0: every task succeeded; 1: some failed; 2: bad input.",
+    )
+    parser.add_argument("tasks_file", metavar="TASKS.yaml", help="the task file")
+    group = parser.add_argument_group("batch")
+    group.add_argument("--jobs", "-j", type=int, default=4, help="tasks run at once (default 4)")
+    group.add_argument("--shard", metavar="I/N",
+                       help="run only tasks whose 0-based position in the file modulo N is I-1")  # fmt: skip
+    group.add_argument("--rpm", type=int, metavar="N", help="send at most N requests a minute, evenly spaced")
+    group.add_argument("--report", metavar="FILE", help="also write the --json object to FILE")
+    group.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_workspace_flags(parser)
+    add_run_flags(parser, model_required=False)
+    # None: not given here, so the task file's value (or the built-in default) applies
+    parser.set_defaults(workspace=None, max_turns=None)
+    return parser
+
+
+def _shared(args: argparse.Namespace) -> Shared:
+    """The command line's part of every task's settings."""
+    from .plan import Shared
+    from .taskfile import Limits
+
+    thinking: Any = args.thinking
+    if thinking is not None and thinking != "adaptive":
+        try:
+            thinking = int(thinking)
+        except ValueError:
+            raise ValueError(f"--thinking takes a token budget or 'adaptive', not {thinking!r}") from None
+    overrides = Limits(model=args.model, max_turns=args.max_turns, max_total_tokens=args.max_total_tokens,
+                       max_cost=args.max_cost, timeout=args.timeout, max_output_tokens=args.max_output_tokens,
+                       thinking=thinking)  # fmt: skip
+    return Shared(overrides=overrides, mount=args.mount, tool=args.tool, policy=policy_from_flags(args),
+                  strict=args.strict, max_characters=args.max_characters, cache=not args.no_cache,
+                  connection=connection_from_flags(args))  # fmt: skip
+
+
+def _usage_error(lines: list[str]) -> int:
+    for line in lines:
+        print(f"editor-agent: error: {line}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def run_batch_command(args: argparse.Namespace, out: TextIO) -> int:
+    """Run `editor-agent batch` from parsed flags; print the summary (or JSON) to `out`; return the exit code."""
+    from pydantic import ValidationError
+
+    from ..connection import ConnectionError_
+    from .display import BatchDisplay
+    from .engine import BatchSettings, run_batch
+    from .report import write_text
+    from .taskfile import BatchInputError, parse_shard
+
+    if args.transcript:
+        return _usage_error(["--transcript does not apply to batch: each task's transcript is written under "
+                             ".editor-agent/batch/<batch id>/ in the workspace"])  # fmt: skip
+    try:
+        settings = BatchSettings(
+            tasks_file=Path(args.tasks_file),
+            workspace=Path(args.workspace) if args.workspace else None,
+            jobs=args.jobs,
+            shard=parse_shard(args.shard) if args.shard else None,
+            rpm=args.rpm,
+            shared=_shared(args),
+        )
+        if args.rpm is not None and args.rpm < 1:
+            raise ValueError("--rpm must be at least 1")
+        report = run_batch(settings, display=BatchDisplay(0, quiet=args.quiet))
+    except BatchInputError as exc:
+        return _usage_error(exc.problems)
+    except ValidationError as exc:
+        flags = [f"--{'-'.join(map(str, e['loc'])).replace('_', '-')}" for e in exc.errors()]
+        messages = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
+        return _usage_error([f"{flag}: {message}" for flag, message in zip(flags, messages, strict=True)])
+    except (ConnectionError_, ValueError) as exc:
+        return _usage_error([str(exc).replace("\n", "; ")])
+    document = report.model_dump(mode="json")
+    if args.report:
+        try:
+            Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.report).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            print(f"editor-agent: error: cannot write the report {args.report}: {exc.strerror}", file=sys.stderr)
+            return EXIT_FAILED
+    if args.json:
+        out.write(json.dumps(document) + "\n")
+        out.flush()
+    else:
+        write_text(report, out)
+    return {"succeeded": EXIT_OK, "failed": EXIT_FAILED, "stopped": EXIT_STOPPED}[report.status]

@@ -1,0 +1,138 @@
+"""From the task file to runnable jobs: each task's JobSpec, finishing step and RunOptions.
+
+Settings are layered, most specific first: the task's own field, then the command line, then the
+top of the task file, then the job's default. Everything that can be checked before a model is
+called is checked here (files exist, globs match, models are known), so a bad file costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..connection import Connection
+from ..errors import JobError
+from ..jobs import doc as doc_job
+from ..jobs import fix as fix_job
+from ..jobs import testgen
+from ..jobs.session import Finisher, JobSpec
+from ..runner import resolve_for_run
+from ..settings import RunOptions, RunSettings
+from ..toolspec import ModelResolutionError
+from ..workspace import Policy
+from .taskfile import BatchInputError, DocTask, FixTask, Limits, RunTask, TaskFile, WriteTestsTask
+
+DEFAULT_ROUNDS = {"fix": 3, "test": 3, "doc": 1, "run": 1}
+DEFAULT_MAX_TURNS = 50
+DEFAULT_CHECK_TIMEOUT = 600.0
+
+
+@dataclass
+class Shared:
+    """What the command line gives every task: overrides of the file's defaults, and the fixed options."""
+
+    overrides: Limits = field(default_factory=Limits)
+    mount: str = "/repo"
+    tool: str | None = None
+    policy: Policy = field(default_factory=Policy)
+    strict: bool = False
+    max_characters: int | None = None
+    cache: bool = True
+    connection: Connection = field(default_factory=Connection)
+
+
+@dataclass
+class PlannedTask:
+    """One task ready to run; `skipped` says why a task has nothing to do (e.g. no file changed since a ref)."""
+
+    index: int
+    name: str
+    job: str
+    spec: JobSpec | None
+    finish: Finisher | None
+    options: RunOptions
+    skipped: str | None = None
+
+
+def _pick(name: str, task: Limits, shared: Shared, top: Limits) -> object:
+    for layer in (task, shared.overrides, top):
+        value = getattr(layer, name)
+        if value is not None:
+            return value
+    return None
+
+
+def _options(task: Limits, shared: Shared, top: Limits, workspace: Path, model: str) -> RunOptions:
+    def pick(name: str) -> object:
+        return _pick(name, task, shared, top)
+
+    settings = RunSettings.model_validate(
+        {
+            "max_turns": pick("max_turns") or DEFAULT_MAX_TURNS,
+            "max_total_tokens": pick("max_total_tokens"),
+            "max_cost_usd": pick("max_cost"),
+            "max_seconds": pick("timeout"),
+            "max_output_tokens": pick("max_output_tokens"),
+            "thinking": pick("thinking"),
+            "cache": shared.cache,
+        }
+    )
+    return RunOptions(workspace=workspace, model=model, mount=shared.mount, tool=shared.tool, policy=shared.policy,
+                      strict=shared.strict, max_characters=shared.max_characters, settings=settings,
+                      connection=shared.connection)  # fmt: skip
+
+
+def _spec(
+    task: FixTask | DocTask | WriteTestsTask | RunTask, workspace: Path, mount: str, rounds: int
+) -> tuple[JobSpec | None, Finisher | None, str | None]:
+    """The job's spec and finishing step, or a reason to skip it; JobError when the task cannot run."""
+    if isinstance(task, FixTask):
+        return fix_job.fix_spec(workspace, mount, task.path, task.problem, task.check, rounds), None, None
+    if isinstance(task, WriteTestsTask):
+        out = task.out or testgen.default_out(task.module)
+        return testgen.test_spec(workspace, mount, task.module, out, rounds), testgen.test_report(out), None
+    if isinstance(task, DocTask):
+        files = doc_job.select_files(workspace, task.paths, task.changed_since)
+        if not files and task.changed_since is None:
+            raise JobError(f"no file in the workspace matches {', '.join(task.paths)}")
+        if not files:
+            return None, None, f"no matching file changed since {task.changed_since}"
+        spec = doc_job.doc_spec(mount, files, task.readme).model_copy(update={"check": task.check, "rounds": rounds})
+        return spec, doc_job.doc_guard(files, task.readme), None
+    return JobSpec(kind="run", task=task.task, check=task.check, rounds=rounds), None, None
+
+
+_JOB_FIELD = {"fix": "path", "test": "module", "doc": "paths", "run": "task"}
+
+
+def plan_tasks(file: TaskFile, workspace: Path, shared: Shared) -> list[PlannedTask]:
+    """Every task of the file as a PlannedTask; all problems at once as BatchInputError."""
+    planned: list[PlannedTask] = []
+    problems: list[str] = []
+    for index, task in enumerate(file.tasks):
+        where = f"tasks[{index}] ({task.name})"
+        model = _pick("model", task, shared, file)
+        if not isinstance(model, str) or not model:
+            problems.append(f"{where}: model: none given: set `model` in the file or the task, or pass --model")
+            continue
+        try:
+            resolve_for_run(model, shared.tool)
+        except ModelResolutionError as exc:
+            problems.append(f"{where}: model: {exc}")
+            continue
+        rounds = _pick("rounds", task, shared, file)
+        check_timeout = _pick("check_timeout", task, shared, file) or DEFAULT_CHECK_TIMEOUT
+        try:
+            spec, finish, skipped = _spec(task, workspace, shared.mount,
+                                          rounds if isinstance(rounds, int) else DEFAULT_ROUNDS[task.job])  # fmt: skip
+        except JobError as exc:
+            name = "changed_since" if "--changed-since" in str(exc) else _JOB_FIELD[task.job]
+            problems.append(f"{where}: {name}: {exc}")
+            continue
+        if spec is not None:
+            spec = spec.model_copy(update={"check_timeout": check_timeout})
+        options = _options(task, shared, file, workspace, model)
+        planned.append(PlannedTask(index, task.name, task.job, spec, finish, options, skipped))
+    if problems:
+        raise BatchInputError(problems)
+    return planned
