@@ -144,7 +144,7 @@ def _exec(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
             result = {"content": message, "is_error": True}
         else:
             result = editor.run(tool_input).model_dump()
-        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.write(json.dumps(result) + "\n")  # ASCII escapes keep every line writable
         out.flush()
     return EXIT_OK
 
@@ -203,9 +203,8 @@ def _job(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(str(exc)) from None
     progress: Progress = Progress() if args.json else ConsoleProgress()
     if args.command == "run" and args.resume:
-        from .runner import run_task
-
-        return print_result(run_task(options, "", progress=progress, resume_from=Path(args.resume)), out, args.json)
+        spec = JobSpec(kind="run", task="", check=args.check, **job_flags(args))
+        return print_result(run_job(spec, options, progress=progress, resume_from=Path(args.resume)), out, args.json)
     workspace, mount, finish = options.workspace, options.mount, None
     if args.command == "run":
         spec = JobSpec(kind="run", task=args.task, check=args.check, **job_flags(args))

@@ -109,8 +109,8 @@ class Editor:
         for path in sorted(self.watcher.drain()):
             if path == own or path not in self.seen:
                 continue
-            data = path.read_bytes() if path.is_file() else None
-            changed, old = self.seen.changed(path, data, path.stat() if data is not None else None)
+            data, info = self.workspace.peek(path)  # confined: a file swapped for a link out reads as gone
+            changed, old = self.seen.changed(path, data, info)
             key = (path, digest([data]) if data is not None else "deleted")
             if not changed or key in self._notified:
                 continue
@@ -223,7 +223,7 @@ class Editor:
             return number_lines(split_lines(normalized[start:end]), first), False
         segment = normalized[start : start + self.view_limit + 1]
         cut = segment.rfind("\n")
-        if cut <= 0:  # the first line alone is longer than the limit: show its beginning
+        if cut < 0:  # the first line alone is longer than the limit: show its beginning
             length = normalized.find("\n", start)
             length = (len(normalized) if length < 0 else length) - start
             note = messages.CLIPPED_LINE.format(line=first, length=length, shown=self.view_limit)
@@ -291,7 +291,11 @@ class Editor:
             raise ToolError(messages.PATH_EXISTS.format(path=target.display))
         if kind == "directory":
             raise ToolError(messages.PATH_IS_DIRECTORY.format(path=target.display))
-        data = command.file_text.encode("utf-8")
+        try:
+            data = command.file_text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            char = exc.object[exc.start : exc.end]
+            raise ToolError(messages.CANNOT_ENCODE.format(path=target.display, encoding="utf-8", char=char)) from None
         self._allow("create", target, None, [data])
         if self.journal is not None:
             self.journal.before_write(target.real, None, digest([data]))

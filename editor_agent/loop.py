@@ -97,12 +97,14 @@ class AgentLoop:
 
     def follow_up(self, text: str) -> RunResult:
         """Continue the same conversation with another user message (e.g. a failed check's output)."""
-        self._append({"role": "user", "content": text})
+        self._append({"role": "user", "content": [{"type": "text", "text": text}]})
         return self._loop()
 
     def resume(self, events: list[dict[str, Any]]) -> RunResult:
         """Continue an interrupted run from its transcript without repeating executed tool calls."""
-        self.messages = [{"role": e["role"], "content": e["content"]} for e in events if e["event"] == "message"]
+        for event in events:
+            if event["event"] == "message":
+                self._add({"role": event["role"], "content": event["content"]})
         self.turns = sum(1 for e in events if e["event"] == "response")
         for event in events:
             if event["event"] == "response":
@@ -136,7 +138,8 @@ class AgentLoop:
                     self._continue_after_cut(content)
                     continue
                 self.continuations = 0
-                self._append({"role": "assistant", "content": content})
+                if content:  # the API takes no empty message back; an empty final reply adds nothing
+                    self._append({"role": "assistant", "content": content})
                 if stop_reason in ("end_turn", "stop_sequence"):
                     return self._finish("completed", stop_reason=stop_reason)
                 if stop_reason == "pause_turn":
@@ -302,8 +305,20 @@ class AgentLoop:
         if s.max_seconds is not None and time.monotonic() - self.started >= s.max_seconds:
             raise _Stop("timeout", f"ran for {s.max_seconds:g} seconds, the time limit")
 
+    def _add(self, message: dict[str, Any]) -> None:
+        """Append to the conversation; a user message right after another joins it (roles alternate)."""
+        last = self.messages[-1] if self.messages else None
+        if last is not None and last["role"] == "user" == message["role"]:
+
+            def blocks(content: Any) -> list[dict[str, Any]]:
+                return [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
+
+            self.messages[-1] = {"role": "user", "content": blocks(last["content"]) + blocks(message["content"])}
+        else:
+            self.messages.append(message)
+
     def _append(self, message: dict[str, Any]) -> None:
-        self.messages.append(message)
+        self._add(message)
         self._record("message", **message)
 
     def _record(self, event: str, **fields: Any) -> None:

@@ -38,17 +38,14 @@ def _apply(
 ) -> None:
     kind = event.get("type")
     if kind == "content_block_start":
-        block = dict(event["content_block"])
-        message["content"].append(block)
-        if "input" in block:  # tool_use and server_tool_use: the input arrives as JSON fragments
-            buffers[event["index"]] = ""
+        message["content"].append(dict(event["content_block"]))
     elif kind == "content_block_delta":
         block, delta = message["content"][event["index"]], event["delta"]
         change = delta.get("type")
         if change == "text_delta":
             block["text"] = block.get("text", "") + delta["text"]
             on_text(delta["text"])
-        elif change == "input_json_delta":
+        elif change == "input_json_delta":  # tool input in JSON fragments; without any, the start's input stands
             buffers[event["index"]] = buffers.get(event["index"], "") + delta["partial_json"]
         elif change == "thinking_delta":
             block["thinking"] = block.get("thinking", "") + delta["thinking"]

@@ -38,7 +38,9 @@ def resolve_for_run(model: str, tool: str | None) -> ResolvedModel:
 
 def new_run_id() -> str:
     """Time-ordered and unique: runs sort by their id."""
-    return f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    now = time.time_ns()
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now // 1_000_000_000))
+    return f"{stamp}-{now % 1_000_000_000:09d}-{uuid.uuid4().hex[:4]}"
 
 
 def default_transcript(workspace: Path, run_id: str | None = None) -> Path:

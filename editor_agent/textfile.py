@@ -58,14 +58,25 @@ def describe_binary(data: bytes) -> str:
     return "binary data"
 
 
+_NON_LATIN_SCRIPTS = ("Cyrillic", "Greek", "Arabic", "Hebrew", "Thai", "CJK", "Hangul", "Hiragana", "Katakana",
+                      "Armenian", "Georgian", "Devanagari")  # fmt: skip
+
+
 def _legacy_encoding(data: bytes) -> str:
-    """Best single-codec guess for non-UTF-8 bytes that still round-trips exactly."""
+    """Best single-codec guess for non-UTF-8 bytes that still round-trips exactly.
+
+    Short Latin-script texts fit several code pages equally well by the detector's measure
+    (French in cp1250 reads "Trčs"), so Windows-1252, the usual one, is preferred for them;
+    the detector's guess is taken when it found another script (Cyrillic, Greek, ...).
+    """
+    guess = None
     try:
         from charset_normalizer import from_bytes
 
         best = from_bytes(data).best()
-        guess = best.encoding if best is not None else None
-    except Exception:  # detection is a nicety; latin-1 below always works
+        if best is not None and any(s in a for a in best.alphabets for s in _NON_LATIN_SCRIPTS):
+            guess = best.encoding
+    except Exception:  # detection is a nicety; cp1252 and latin-1 below always work
         guess = None
     for encoding in (guess, "cp1252"):
         if not encoding:

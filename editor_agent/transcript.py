@@ -28,7 +28,8 @@ class Transcript:
 
     def write(self, event: str, **fields: Any) -> None:
         record = {"event": event, "time": round(time.time(), 3), **fields}
-        self._handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        # ASCII escapes: a lone surrogate from the model must not make a line unwritable
+        self._handle.write(json.dumps(record, default=str) + "\n")
         self._handle.flush()
         if event == "end":
             os.fsync(self._handle.fileno())

@@ -241,6 +241,20 @@ class Workspace:
             ) from None
         return Snapshot(data=data, text=text, stat=info)
 
+    def peek(self, real: Path) -> tuple[bytes | None, os.stat_result | None]:
+        """The bytes and stat of a workspace file by real path, or (None, None) if it is gone, not a
+        regular file, hidden, or now a link out of the workspace. Never raises."""
+        try:
+            target = self.resolve(real.relative_to(self.root).as_posix())
+            fd = os.open(target.real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except (ToolError, OSError, ValueError):
+            return None, None
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > self.policy.max_file_bytes:
+                return None, None
+            return handle.read(), info
+
     def current_bytes(self, target: Target) -> bytes | None:
         """The file's bytes now, or None if it does not exist (for undo checks)."""
         try:
@@ -334,6 +348,7 @@ class Workspace:
         try:
             try:
                 os.chown(temporary, before.stat.st_uid, before.stat.st_gid)
+                os.chmod(temporary, mode)  # again: chown clears setuid and setgid bits
             except OSError:
                 pass  # not permitted for a non-owner: the file keeps our ownership, as any editor's would
             if not self._unchanged(target, before):

@@ -334,3 +334,75 @@ def test_detached_head_with_untracked_files_and_a_missing_submodule(repo: Path):
     assert (repo / "shop.py").read_text() == SHOP
     assert (repo / "scratch.txt").read_text() == "untracked work\n"
     assert (repo / "check_shop.py").read_text() == CHECK + "# edited, not staged\n"
+
+
+def test_commit_is_skipped_when_the_check_fails(repo: Path):
+    head = git(repo, "rev-parse", "HEAD")
+    turns = [
+        {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 10\n")]},
+        done(),
+    ]
+    with serve(turns) as server:
+        result = cli("fix", "shop.py", "the discount", "--workspace", str(repo), "--model", "claude-opus-4-5",
+                     "--check", PYTEST, "--rounds", "1", "--commit", "--json", server=server)  # fmt: skip
+    assert result.returncode == 1 and json.loads(result.stdout)["commit"] is None
+    assert git(repo, "rev-parse", "HEAD") == head
+
+
+def test_commit_message_names_repository_paths(repo: Path):
+    fix = [{"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
+           done()]  # fmt: skip
+    with serve(fix) as server:
+        cli("fix", "shop.py", "percent is a fraction", "--workspace", str(repo), "--model", "claude-opus-4-5",
+            "--commit", server=server)  # fmt: skip
+    message = git(repo, "log", "-1", "--format=%B")
+    assert message.startswith("editor-agent: fix shop.py: percent is a fraction")
+    assert "- shop.py" in message and "/repo" not in message
+
+
+def test_an_empty_final_reply_then_another_round(repo: Path):
+    turns = [
+        {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 10\n")]},
+        {"content": [], "stop_reason": "end_turn"},
+        {"content": [use("str_replace", path="/repo/shop.py", old_str="/ 10\n", new_str="/ 100\n")]},
+        done(),
+    ]
+    with serve(turns) as server:
+        result = cli("fix", "shop.py", "wrong", "--workspace", str(repo), "--model", "claude-opus-4-5",
+                     "--check", PYTEST, "--rounds", "3", "--json", server=server)  # fmt: skip
+        assert server.violations == []
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_doc_readme_given_with_dot_slash(repo: Path):
+    (repo / "README.md").write_text("# Shop\n")
+    turns = [
+        {"content": [use("str_replace", path="/repo/README.md", old_str="# Shop\n", new_str="# Shop\n\nDocs.\n")]},
+        done(),
+    ]
+    with serve(turns) as server:
+        result = cli("doc", "shop.py", "--readme", "./README.md", "--workspace", str(repo), "--model",
+                     "claude-opus-4-5", "--json", server=server)  # fmt: skip
+    assert json.loads(result.stdout)["rejected"] == []
+    assert (repo / "README.md").read_text() == "# Shop\n\nDocs.\n"
+
+
+def test_resumed_run_keeps_its_journal_and_undo_takes_all_back(repo: Path, tmp_path: Path):
+    turns = [
+        {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
+        {"fault": "status", "status": 400, "message": "a passing problem"},
+        {"content": [use("create", path="/repo/new.txt", file_text="new\n")]},
+        done(),
+    ]
+    transcript = tmp_path / "run.jsonl"
+    with serve(turns) as server:
+        first = cli("run", "fix it", "--workspace", str(repo), "--model", "claude-opus-4-5", "--transcript",
+                    str(transcript), "--json", server=server)  # fmt: skip
+        assert json.loads(first.stdout)["status"] == "error"
+        second = cli("run", "--resume", str(transcript), "--workspace", str(repo), "--model", "claude-opus-4-5",
+                     "--json", server=server)  # fmt: skip
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert json.loads(first.stdout)["run_id"] == json.loads(second.stdout)["run_id"]
+    undone = cli("undo", "--workspace", str(repo))
+    assert undone.returncode == 0, undone.stdout
+    assert (repo / "shop.py").read_text() == SHOP and not (repo / "new.txt").exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import glob
+import posixpath
 from pathlib import Path
 
 from .. import prompts
@@ -16,6 +17,15 @@ from ..changes import collect_changes, unified_diff
 from ..errors import JobError
 from ..journal import restore_bytes
 from .session import Finisher, JobContext, JobSpec
+
+
+def _is_placeholder(statement: ast.stmt) -> bool:
+    """`pass` or `...`: a body that says nothing, like a body that only had a docstring."""
+    if isinstance(statement, ast.Pass):
+        return True
+    return (
+        isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) and statement.value.value is ...
+    )
 
 
 def _strip_docstrings(tree: ast.AST) -> ast.AST:
@@ -28,7 +38,10 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
                 and isinstance(first.value, ast.Constant)
                 and isinstance(first.value.value, str)
             ):
-                node.body = body[1:] or [ast.Pass()]
+                body = body[1:]
+            if all(_is_placeholder(statement) for statement in body):
+                body = [ast.Pass()]
+            node.body = body
     return tree
 
 
@@ -68,13 +81,14 @@ def select_files(workspace: Path, patterns: list[str], changed_since: str | None
 
 def doc_spec(mount: str, files: list[str], readme: str | None) -> JobSpec:
     listed = "\n".join(f"- {mount.rstrip('/')}/{f}" for f in files)
-    note = prompts.DOC_README_NOTE.format(readme=f"{mount.rstrip('/')}/{readme}") if readme else ""
-    return JobSpec(kind="doc", task=prompts.DOC_TASK.format(paths=listed, readme_note=note))
+    note = prompts.DOC_README_NOTE.format(readme=f"{mount.rstrip('/')}/{posixpath.normpath(readme)}") if readme else ""
+    title = f"document {files[0]}" if len(files) == 1 else f"document {len(files)} files"
+    return JobSpec(kind="doc", task=prompts.DOC_TASK.format(paths=listed, readme_note=note), title=title)
 
 
 def doc_guard(files: list[str], readme: str | None) -> Finisher:
     """The finishing step: put back every edit that changes code or touches a file outside the job."""
-    allowed = set(files) | ({readme} if readme else set())
+    allowed = set(files) | ({posixpath.normpath(readme)} if readme else set())
 
     def finish(context: JobContext) -> None:
         root = context.editor.workspace.root

@@ -28,7 +28,7 @@ from ..loop import AgentLoop, RunResult
 from ..progress import Progress
 from ..runner import default_transcript, new_run_id, resolve_for_run
 from ..settings import RunOptions
-from ..transcript import Transcript
+from ..transcript import Transcript, read_events
 from ..watch import WorkspaceWatcher
 from ..workspace import Workspace
 from .checks import CheckResult, run_check
@@ -41,6 +41,7 @@ class JobSpec(BaseModel):
 
     kind: Literal["run", "fix", "doc", "test"] = "run"
     task: str
+    title: str = ""  # a short summary, for commit messages (default: the task's first line)
     check: str | None = None
     rounds: int = Field(default=1, ge=1)
     check_timeout: float = Field(default=600.0, gt=0)
@@ -79,8 +80,12 @@ Finisher = Callable[[JobContext], None]
 
 
 @contextlib.contextmanager
-def _working_copy(spec: JobSpec, root: Path, run_id: str) -> Iterator[tuple[Path, Any, gitsafety.Worktree | None]]:
+def _working_copy(
+    spec: JobSpec, root: Path, run_id: str, resuming: bool = False
+) -> Iterator[tuple[Path, Any, gitsafety.Worktree | None]]:
     """The directory the agent edits: the workspace itself, or a worktree of a checkpoint of it."""
+    if resuming and spec.isolate:
+        raise JobError("--resume continues a run in place; it cannot be combined with --isolate")
     repo = gitsafety.open_repo(root)
     if spec.isolate and repo is None:
         raise JobError(f"--isolate needs a git repository, and {root} is not in one")
@@ -90,7 +95,8 @@ def _working_copy(spec: JobSpec, root: Path, run_id: str) -> Iterator[tuple[Path
         yield root, None, None
         return
     gitsafety.exclude_locally(repo, ".editor-agent/")
-    base = gitsafety.checkpoint(repo, run_id, "start")
+    earlier = dict(gitsafety.checkpoints(repo, run_id)) if resuming else {}
+    base = earlier.get("start") or gitsafety.checkpoint(repo, run_id, "start")  # a resumed run keeps its start
     if not spec.isolate:
         yield root, repo, None
         gitsafety.checkpoint(repo, run_id, "end")
@@ -108,10 +114,15 @@ def _working_copy(spec: JobSpec, root: Path, run_id: str) -> Iterator[tuple[Path
 def _outputs(
     spec: JobSpec, result: JobResult, changed: list[Path], repo: Any, worktree: gitsafety.Worktree | None, root: Path
 ) -> None:
-    """Leave an isolated run's result as a branch or a patch; commit an in-place run when asked."""
-    message = gitsafety.summary_message([p.lstrip("/") for p in result.files_changed], spec.task)
+    """Leave an isolated run's result as a branch or a patch; commit an in-place run when asked.
+
+    Only a run that completed, whose check did not fail and none of whose edits were rejected, is
+    committed; a patch or branch is left whatever the outcome, for a person to look at.
+    """
+    top = Path(str(repo.working_tree_dir)).resolve() if repo is not None else root
+    paths = [p.resolve().relative_to(top).as_posix() for p in changed]  # only what the model wrote
+    message = gitsafety.summary_message(paths, spec.title or spec.task)
     if worktree is not None:
-        paths = [p.relative_to(worktree.path).as_posix() for p in changed]  # only what the model wrote
         if spec.branch:
             result.branch = spec.branch
             result.commit = worktree.to_branch(spec.branch, message, paths)
@@ -120,9 +131,9 @@ def _outputs(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(worktree.patch(paths), encoding="utf-8", errors="surrogateescape")
         result.patch = str(target)
-    elif spec.commit and repo is not None and result.files_changed and result.status == "completed":
-        top = Path(str(repo.working_tree_dir)).resolve()
-        result.commit = gitsafety.commit_paths(repo, [p.relative_to(top).as_posix() for p in changed], message)
+    elif spec.commit and repo is not None and paths and result.status == "completed":
+        if result.check_passed is not False and not result.rejected:
+            result.commit = gitsafety.commit_paths(repo, paths, message)
 
 
 def run_job(
@@ -132,14 +143,21 @@ def run_job(
     progress: Progress | None = None,
     client: anthropic.Anthropic | None = None,
     finish: Finisher | None = None,
+    resume_from: Path | None = None,
 ) -> JobResult:
-    """Run the job to its end and return the outcome; the user's files are safe at every step."""
+    """Run the job to its end and return the outcome; the user's files are safe at every step.
+
+    With `resume_from` (a transcript), an interrupted run continues under its own run id: its
+    undo journal and checkpoints go on, and tool calls it already executed are not repeated.
+    """
     resolved = resolve_for_run(options.model, options.tool)
     client = client or build_client(options.connection)
     root = Path(options.workspace).resolve()
-    run_id = new_run_id()
-    transcript_path = options.transcript or default_transcript(root, run_id)
-    with _working_copy(spec, root, run_id) as (workdir, repo, worktree):
+    events = read_events(resume_from) if resume_from is not None else []
+    started = next((e for e in events if e["event"] == "job_start"), None)
+    run_id = started["run_id"] if started else new_run_id()
+    transcript_path = resume_from or options.transcript or default_transcript(root, run_id)
+    with _working_copy(spec, root, run_id, resuming=resume_from is not None) as (workdir, repo, worktree):
         in_place = worktree is None
         journal = Journal(workdir, run_id) if in_place else None
         watcher = WorkspaceWatcher(workdir).start() if in_place else None
@@ -160,7 +178,11 @@ def run_job(
                 loop = AgentLoop(client, editor, resolved, connection=options.connection, settings=options.settings,
                                  transcript=transcript, progress=progress, max_characters=options.max_characters,
                                  after_tools=after_tools)  # fmt: skip
-                outcome = loop.run(spec.task)
+                if resume_from is not None:
+                    outcome = loop.resume(events)
+                else:
+                    transcript.write("job_start", run_id=run_id, job=spec.kind)
+                    outcome = loop.run(spec.task)
                 rounds, check = 1, None
                 while spec.check and outcome.status == "completed":
                     check = run_check(spec.check, workdir, spec.check_timeout)

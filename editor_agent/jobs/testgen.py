@@ -23,7 +23,7 @@ def test_spec(workspace: Path, mount: str, module: str, out: str, rounds: int) -
     prefix = mount.rstrip("/")
     task = prompts.TEST_TASK.format(module=f"{prefix}/{module}", out=f"{prefix}/{out}")
     check = f"{shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider {shlex.quote(out)}"
-    return JobSpec(kind="test", task=task, check=check, rounds=rounds)
+    return JobSpec(kind="test", task=task, title=f"tests for {module}", check=check, rounds=rounds)
 
 
 def count_tests(source: bytes) -> int:

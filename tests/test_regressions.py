@@ -1,0 +1,118 @@
+"""Each test pins a bug found in review: the reproduction, and the behaviour it must have now."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from editor_agent import Editor, Workspace, tool_by_type
+from editor_agent.jobs.doc import same_code
+from editor_agent.jobs.fix import fix_spec
+from editor_agent.reply import read_streamed_reply
+from editor_agent.runner import new_run_id
+from editor_agent.watch import WorkspaceWatcher
+
+
+def test_outside_note_never_reads_through_a_link_out(tmp_path: Path):
+    root, outside = tmp_path / "ws", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret\n")
+    (root / "a.txt").write_text("hello\n")
+    (root / "b.txt").write_text("b\n")
+    with WorkspaceWatcher(root) as watcher:
+        editor = Editor(Workspace(root), tool_by_type("text_editor_20250728"), watcher=watcher)
+        editor.run({"command": "view", "path": "a.txt"})
+        (root / "a.txt").unlink()
+        (root / "a.txt").symlink_to(outside / "secret.txt")
+        deadline = time.monotonic() + 5
+        while root / "a.txt" not in watcher.touched() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        result = editor.run({"command": "view", "path": "b.txt"})
+    assert "secret" not in result.content
+    assert "a.txt was deleted outside the agent" in result.content
+
+
+def test_lone_surrogate_is_an_error_result_and_exec_goes_on(tmp_path: Path):
+    lines = [
+        json.dumps({"command": "create", "path": "a.txt", "file_text": "smile \ud83d"}),
+        json.dumps({"command": "create", "path": "b.txt", "file_text": "fine\n"}),
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "editor_agent", "exec", "--workspace", str(tmp_path), "--model", "claude-opus-4-5"],
+        input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert first["is_error"] and "cannot hold the character" in first["content"]
+    assert not second["is_error"] and (tmp_path / "b.txt").read_text() == "fine\n"
+    assert not (tmp_path / "a.txt").exists()
+
+
+def test_run_ids_sort_in_creation_order_within_a_second():
+    ids = [new_run_id() for _ in range(200)]
+    assert ids == sorted(ids) and len(set(ids)) == 200
+
+
+def test_latin_1_french_is_shown_as_written(tmp_path: Path):
+    text = "# Salut, ça va? Très bien. Et toi? déjà vu\nsecond\n"
+    (tmp_path / "f.py").write_bytes(text.encode("latin-1"))
+    editor = Editor(Workspace(tmp_path), tool_by_type("text_editor_20250728"))
+    assert "ça va? Très bien" in editor.run({"command": "view", "path": "f.py"}).content
+    result = editor.run({"command": "str_replace", "path": "f.py", "old_str": "Très bien", "new_str": "Très bon"})
+    assert not result.is_error
+    assert (tmp_path / "f.py").read_bytes() == text.replace("Très bien", "Très bon").encode("latin-1")
+
+
+def test_fix_keeps_a_leading_dot_in_the_path(tmp_path: Path):
+    (tmp_path / ".config").mkdir()
+    (tmp_path / ".config" / "settings.py").write_text("x = 1\n")
+    spec = fix_spec(tmp_path, "/repo", ".config/settings.py", "x is wrong", None, 1)
+    assert "/repo/.config/settings.py" in spec.task
+    assert fix_spec(tmp_path, "/repo", "./.config/settings.py", "x", None, 1).task == spec.task.replace(
+        "x is wrong", "x"
+    )
+
+
+def test_doc_guard_accepts_a_docstring_that_replaces_a_stub_body():
+    assert same_code(b"def f():\n    ...\n", b'def f():\n    """Do f."""\n')
+    assert same_code(b"class A:\n    pass\n", b'class A:\n    """An A."""\n')
+    assert not same_code(b"def f():\n    ...\n", b'def f():\n    """Do f."""\n    return 1\n')
+
+
+def test_setuid_and_setgid_bits_are_kept(tmp_path: Path):
+    path = tmp_path / "tool.sh"
+    path.write_text("echo a\n")
+    os.chmod(path, 0o6755)
+    editor = Editor(Workspace(tmp_path), tool_by_type("text_editor_20250728"))
+    assert not editor.run({"command": "str_replace", "path": "tool.sh", "old_str": "a", "new_str": "b"}).is_error
+    assert stat.S_IMODE(path.stat().st_mode) == 0o6755
+
+
+def test_clipped_view_with_an_empty_first_line(tmp_path: Path):
+    (tmp_path / "f.txt").write_text("\n" + "x" * 100 + "\nend\n")
+    editor = Editor(Workspace(tmp_path), tool_by_type("text_editor_20250728"), max_characters=50)
+    content = editor.run({"command": "view", "path": "f.txt"}).content
+    assert "has 0 characters" not in content
+    assert content.splitlines()[1] == "     1\t" and "view_range` (e.g. [2," in content
+
+
+def test_tool_input_given_whole_at_block_start_is_kept():
+    events = [
+        {"type": "message_start", "message": {"id": "m", "role": "assistant", "content": [], "usage": {}}},
+        {"type": "content_block_start", "index": 0,
+         "content_block": {"type": "tool_use", "id": "t1", "name": "x", "input": {"command": "view", "path": "/r"}}},
+        {"type": "content_block_stop", "index": 0},
+        {"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 3}},
+        {"type": "message_stop"},
+    ]  # fmt: skip
+    lines = [line for event in events for line in (f"data: {json.dumps(event)}", "")]
+    message = read_streamed_reply(lines)
+    assert message["content"][0]["input"] == {"command": "view", "path": "/r"}
+    assert message["stop_reason"] == "tool_use" and message["usage"]["output_tokens"] == 3
