@@ -17,13 +17,16 @@ from typing import TYPE_CHECKING, TextIO
 from . import __version__
 from .batch import add_batch_parser, run_batch_command
 from .cliflags import (
+    POSITIVE,
     add_job_flags,
     add_run_flags,
     add_workspace_flags,
     connection_from_flags,
     job_flags,
+    model_from_flags,
     options_from_flags,
     policy_from_flags,
+    settings_from_flags,
 )
 from .connection import ConnectionError_
 from .editor import Editor
@@ -55,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     tools_commands = tools.add_subparsers(dest="tools_command", required=True)
     resolve = tools_commands.add_parser("resolve", help="print the tool definition to send for a model, as JSON")
     resolve.add_argument("model", help="model id in any spelling, e.g. claude-3.5-sonnet or claude-sonnet-4-5")
-    resolve.add_argument("--max-characters", type=int, help="add max_characters where the version takes it")
+    resolve.add_argument("--max-characters", type=POSITIVE, help="add max_characters where the version takes it")
     resolve.add_argument("--tools-file", help="a tools.yaml to use instead of the packaged one")
 
     execute = commands.add_parser("exec", help="run tool inputs (JSON Lines on stdin) against a workspace")
@@ -89,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="the fix job on the bundled sandbox, offline unless --model is given")
     demo.add_argument("--workspace", help="where to put the sandbox copy (default: a new temporary directory)")
-    add_run_flags(demo, model_required=False)
+    add_run_flags(demo)
 
     undo = commands.add_parser("undo", help="restore the files the last run changed (or --run ID)")
     undo.add_argument("--workspace", default=".", help="the workspace the run edited (default: here)")
@@ -101,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
 
     again = commands.add_parser("replay", help="re-execute a transcript's tool calls and report differences")
     again.add_argument("transcript")
-    add_workspace_flags(again, workspace_required=True)
+    add_workspace_flags(again, workspace_required=True, mount=None)
     again.add_argument("--json", action="store_true", help="print the differences as JSON")
     return parser
 
@@ -111,7 +114,13 @@ def _warn(notes: Sequence[str]) -> None:
         print(f"editor-agent: warning: {note}", file=sys.stderr)
 
 
+def _existing(path: str | None, what: str) -> None:
+    if path is not None and not Path(path).is_file():
+        raise UsageError(f"{what} {path} does not exist")
+
+
 def _tools_resolve(args: argparse.Namespace, out: TextIO) -> int:
+    _existing(args.tools_file, "tools file")
     tools = load_tools_file(args.tools_file)
     resolved = resolve_model(args.model, tools, warn=False)
     _warn(resolved.warnings)
@@ -122,6 +131,7 @@ def _tools_resolve(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _exec(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    _existing(args.tools_file, "tools file")
     tools = load_tools_file(args.tools_file)
     if args.model:
         resolved = resolve_model(args.model, tools, warn=False)
@@ -197,32 +207,37 @@ def _job(args: argparse.Namespace, out: TextIO) -> int:
 
     if args.command == "run" and not args.task and not args.resume:
         raise UsageError("give a TASK, or --resume TRANSCRIPT")
+    if args.command == "run":
+        _existing(args.resume, "transcript")
     try:
         options = options_from_flags(args)
+        flags = job_flags(args)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     progress: Progress = Progress() if args.json else ConsoleProgress()
     if args.command == "run" and args.resume:
-        spec = JobSpec(kind="run", task="", check=args.check, **job_flags(args))
+        spec = JobSpec(kind="run", task="", check=args.check, **flags)
         return print_result(run_job(spec, options, progress=progress, resume_from=Path(args.resume)), out, args.json)
     workspace, mount, finish = options.workspace, options.mount, None
     if args.command == "run":
-        spec = JobSpec(kind="run", task=args.task, check=args.check, **job_flags(args))
+        spec = JobSpec(kind="run", task=args.task, check=args.check, **flags)
     elif args.command == "fix":
         spec = fix_job.fix_spec(workspace, mount, args.path, args.problem, args.check, args.rounds)
-        spec = spec.model_copy(update={k: v for k, v in job_flags(args).items() if k != "rounds"})
+        spec = spec.model_copy(update={k: v for k, v in flags.items() if k != "rounds"})
     elif args.command == "doc":
         files = doc_job.select_files(workspace, args.paths, args.changed_since)
+        if not files and not args.changed_since:
+            raise UsageError(f"no file in {workspace} matches {' '.join(args.paths)}")
         if not files:
-            since = f" that changed since {args.changed_since}" if args.changed_since else ""
-            print(f"editor-agent: nothing to document: no file matches{since}", file=sys.stderr)
+            print(f"editor-agent: nothing to document: no file matches that changed since {args.changed_since}",
+                  file=sys.stderr)  # fmt: skip
             return EXIT_OK
-        spec = doc_job.doc_spec(mount, files, args.readme).model_copy(update=job_flags(args))
+        spec = doc_job.doc_spec(mount, files, args.readme).model_copy(update=flags)
         finish = doc_job.doc_guard(files, args.readme)
     else:
         out_file = args.out or testgen.default_out(args.module)
         spec = testgen.test_spec(workspace, mount, args.module, out_file, args.rounds)
-        spec = spec.model_copy(update={k: v for k, v in job_flags(args).items() if k != "rounds"})
+        spec = spec.model_copy(update={k: v for k, v in flags.items() if k != "rounds"})
         finish = testgen.test_report(out_file)
     return print_result(run_job(spec, options, progress=progress, finish=finish), out, args.json)
 
@@ -231,10 +246,22 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     from .demo import run_demo
     from .progress import ConsoleProgress, Progress
 
-    connection = connection_from_flags(args)
+    workspace = Path(args.workspace) if args.workspace else None
+    if workspace is not None and workspace.exists() and any(workspace.iterdir()):
+        raise UsageError(
+            f"--workspace {workspace} is not empty; the demo copies the sandbox into a new or empty directory"
+        )
+    try:
+        connection = connection_from_flags(args)
+        settings = settings_from_flags(args)
+        model = model_from_flags(args) if args.model or args.tool else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     progress: Progress = Progress() if args.json else ConsoleProgress()
     say = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr))
-    result, _ = run_demo(Path(args.workspace) if args.workspace else None, args.model, connection, progress, say)
+    transcript = Path(args.transcript) if args.transcript else None
+    result, _ = run_demo(workspace, model, connection, progress, say, settings=settings, tool=args.tool,
+                         transcript=transcript)  # fmt: skip
     return print_result(result, out, args.json)
 
 
@@ -260,6 +287,7 @@ def _undo(args: argparse.Namespace, out: TextIO) -> int:
 def _replay(args: argparse.Namespace, out: TextIO) -> int:
     from .runner import replay
 
+    _existing(args.transcript, "transcript")
     count, differences = replay(Path(args.transcript), Path(args.workspace), args.mount, policy_from_flags(args))
     if args.json:
         out.write(json.dumps({"tool_calls": count, "differences": [d.model_dump() for d in differences]}) + "\n")

@@ -13,37 +13,61 @@ from .settings import RunOptions, RunSettings
 from .workspace import Policy
 
 
-def add_workspace_flags(parser: argparse.ArgumentParser, *, workspace_required: bool = False) -> None:
+def _number(kind: type, low: float, what: str) -> Any:
+    """An argparse type: a number of `kind` that is at least `low` (a bad value exits 2 with a message)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+
+    return parse
+
+
+POSITIVE = _number(int, 1, "a whole number of at least 1")
+NON_NEGATIVE = _number(int, 0, "a whole number of at least 0")
+POSITIVE_FLOAT = _number(float, 1e-9, "a positive number")
+
+
+def add_workspace_flags(
+    parser: argparse.ArgumentParser, *, workspace_required: bool = False, mount: str | None = "/repo"
+) -> None:
     group = parser.add_argument_group("workspace")
     group.add_argument("--workspace", required=workspace_required, default=None if workspace_required else ".",
                        help="the directory the model edits (default: the current directory)")  # fmt: skip
-    group.add_argument("--mount", default="/repo", help="the path the model sees for the workspace (default /repo)")
+    group.add_argument("--mount", default=mount, help="the path the model sees for the workspace (default /repo)")
     group.add_argument("--strict", action="store_true", help="exact matching only: no tolerant tiers (for CI)")
     group.add_argument("--read-only", action="store_true", help="refuse every write: the model can only look")
-    group.add_argument("--max-file-bytes", type=int, help="refuse files larger than this (default 10 MiB)")
+    group.add_argument("--max-file-bytes", type=POSITIVE, help="refuse files larger than this (default 10 MiB)")
     group.add_argument("--hide", action="append", default=[], metavar="GLOB", help="also hide paths matching GLOB")
     group.add_argument("--protect", action="append", default=[], metavar="GLOB",
                        help="also refuse writes to paths matching GLOB")  # fmt: skip
     group.add_argument(
-        "--max-characters", type=int, help="clip file views to N characters (max_characters on text_editor_20250728)"
+        "--max-characters",
+        type=POSITIVE,
+        help="clip file views to N characters (max_characters on text_editor_20250728)",
     )
 
 
-def add_run_flags(parser: argparse.ArgumentParser, *, model_required: bool = True) -> None:
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
     """Model, limits, thinking, output and connection flags shared by `run` and the jobs."""
     model = parser.add_argument_group("model")
-    model.add_argument("--model", required=model_required and not os.environ.get("EDITOR_AGENT_MODEL"),
-                       default=os.environ.get("EDITOR_AGENT_MODEL"),
-                       help="model id as your endpoint names it (or set EDITOR_AGENT_MODEL)")  # fmt: skip
+    model.add_argument("--model", help="model id as your endpoint names it (or set EDITOR_AGENT_MODEL)")
     model.add_argument("--tool", help="force a text editor tool version, e.g. text_editor_20250728")
     model.add_argument("--thinking", help="extended thinking: a token budget (e.g. 8000) or 'adaptive'")
     model.add_argument("--no-cache", action="store_true", help="do not set prompt-caching breakpoints")
     limits = parser.add_argument_group("limits")
-    limits.add_argument("--max-turns", type=int, default=50, help="stop after N model replies (default 50)")
-    limits.add_argument("--max-total-tokens", type=int, help="stop once the run has used N tokens")
-    limits.add_argument("--max-cost", type=float, help="stop once the run has cost this many USD")
-    limits.add_argument("--timeout", type=float, help="stop after this many seconds")
-    limits.add_argument("--max-output-tokens", type=int, help="max_tokens of each reply (default: the model's cap)")
+    limits.add_argument("--max-turns", type=POSITIVE, default=50, help="stop after N model replies (default 50)")
+    limits.add_argument("--max-total-tokens", type=POSITIVE, help="stop once the run has used N tokens")
+    limits.add_argument("--max-cost", type=POSITIVE_FLOAT, help="stop once the run has cost this many USD")
+    limits.add_argument("--timeout", type=POSITIVE_FLOAT, help="stop after this many seconds")
+    limits.add_argument(
+        "--max-output-tokens", type=POSITIVE, help="max_tokens of each reply (default: the model's cap)"
+    )
     output = parser.add_argument_group("output")
     output.add_argument("--json", action="store_true", help="print one JSON object with the outcome, nothing else")
     output.add_argument("--transcript", help="write the run's JSON Lines transcript here")
@@ -59,7 +83,7 @@ def add_run_flags(parser: argparse.ArgumentParser, *, model_required: bool = Tru
     link.add_argument("--beta", action="append", default=[], help="an extra anthropic-beta value")
     link.add_argument("--body", action="append", default=[], metavar="FIELD=JSON",
                       help="an extra request body field, e.g. service_tier='\"auto\"'")  # fmt: skip
-    link.add_argument("--max-retries", type=int, help="retries of 429/5xx/connection errors (default 4)")
+    link.add_argument("--max-retries", type=NON_NEGATIVE, help="retries of 429/5xx/connection errors (default 4)")
 
 
 def add_job_flags(parser: argparse.ArgumentParser, *, check: bool = True, rounds: int = 1) -> None:
@@ -67,9 +91,9 @@ def add_job_flags(parser: argparse.ArgumentParser, *, check: bool = True, rounds
     group = parser.add_argument_group("check and git")
     if check:
         group.add_argument("--check", metavar="CMD", help="a command run in the workspace after the model ends")
-    group.add_argument("--rounds", type=int, default=rounds,
+    group.add_argument("--rounds", type=POSITIVE, default=rounds,
                        help=f"rounds of fixing while the check fails (default {rounds})")  # fmt: skip
-    group.add_argument("--check-timeout", type=float, default=600.0, help="seconds the check may take")
+    group.add_argument("--check-timeout", type=POSITIVE_FLOAT, default=600.0, help="seconds the check may take")
     group.add_argument("--isolate", action="store_true", help="work in a separate git worktree, not in place")
     group.add_argument("--patch-out", metavar="FILE", help="with --isolate: write the result as a patch here")
     group.add_argument("--branch", metavar="NAME", help="with --isolate: leave the result on this branch")
@@ -78,6 +102,8 @@ def add_job_flags(parser: argparse.ArgumentParser, *, check: bool = True, rounds
 
 def job_flags(args: argparse.Namespace) -> dict[str, Any]:
     """The JobSpec fields the job flags set."""
+    if args.isolate and args.commit:
+        raise ValueError("--commit commits in place; with --isolate use --branch NAME instead")
     return {
         "rounds": args.rounds,
         "check_timeout": args.check_timeout,
@@ -137,12 +163,19 @@ def connection_from_flags(args: argparse.Namespace) -> Connection:
         except json.JSONDecodeError:
             body[name] = value
     update.update(headers=headers, body=body, betas=[*connection.betas, *args.beta])
-    return connection.model_copy(update=update)
+    merged = Connection.model_validate({**connection.model_dump(), **update})  # flags are validated too
+    return merged.model_copy(update={"api_key": connection.api_key})
 
 
-def options_from_flags(args: argparse.Namespace) -> RunOptions:
-    """RunOptions from parsed flags; raises ValueError with a message for a person."""
-    settings = RunSettings(
+def model_from_flags(args: argparse.Namespace) -> str:
+    model = args.model or os.environ.get("EDITOR_AGENT_MODEL")
+    if not model:
+        raise ValueError("give --model MODEL (or set EDITOR_AGENT_MODEL)")
+    return model
+
+
+def settings_from_flags(args: argparse.Namespace) -> RunSettings:
+    return RunSettings(
         max_turns=args.max_turns,
         max_total_tokens=args.max_total_tokens,
         max_cost_usd=args.max_cost,
@@ -151,12 +184,17 @@ def options_from_flags(args: argparse.Namespace) -> RunOptions:
         thinking=_thinking(args.thinking),
         cache=not args.no_cache,
     )
+
+
+def options_from_flags(args: argparse.Namespace) -> RunOptions:
+    """RunOptions from parsed flags; raises ValueError with a message for a person."""
+    settings = settings_from_flags(args)
     workspace = Path(args.workspace)
     if not workspace.is_dir():
         raise ValueError(f"workspace {args.workspace} is not a directory")
     return RunOptions(
         workspace=workspace,
-        model=args.model,
+        model=model_from_flags(args),
         mount=args.mount,
         tool=args.tool,
         policy=policy_from_flags(args),

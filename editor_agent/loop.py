@@ -91,7 +91,8 @@ class AgentLoop:
 
     def run(self, task: str) -> RunResult:
         self._record("start", model=self.resolved.model, tool=self.editor.tool.type, task=task,
-                     mount=self.editor.workspace.mount, settings=self.settings.model_dump())  # fmt: skip
+                     mount=self.editor.workspace.mount, max_characters=self.max_characters,
+                     strict=self.editor.strict, settings=self.settings.model_dump())  # fmt: skip
         self._append({"role": "user", "content": task})
         return self._loop()
 
@@ -146,6 +147,9 @@ class AgentLoop:
                     continue  # the API continues its own turn when sent back as it is
                 if stop_reason == "tool_use":
                     uses = [b for b in content if b.get("type") == "tool_use"]
+                    if not uses:
+                        return self._finish("error", stop_reason=stop_reason,
+                                            error="the model stopped for tool use but sent no tool call")  # fmt: skip
                     self._append({"role": "user", "content": [self._tool_result(use) for use in uses]})
                     if self.after_tools is not None:
                         self.after_tools(self.turns)
@@ -222,10 +226,14 @@ class AgentLoop:
         for attempt in range(self.settings.stream_retries + 1):
             started = time.monotonic()
             self.progress.turn(self.turns)
+            streaming = False
             try:
                 with self.client.messages.with_streaming_response.create(**params, stream=True) as response:
+                    streaming = True  # from here on a lost connection is a broken-off reply; before, the SDK retried
                     message = read_streamed_reply(response.iter_lines(), self.progress.text)
             except (anthropic.APIConnectionError, httpx2.TransportError, StreamError) as error:
+                if not streaming and isinstance(error, anthropic.APIConnectionError):
+                    raise
                 transient = not isinstance(error, StreamError) or error.transient
                 if isinstance(error, anthropic.APITimeoutError) or not transient:
                     raise
@@ -271,7 +279,7 @@ class AgentLoop:
         """
         self.continuations += 1
         if self.continuations > self.settings.max_continuations:
-            raise _Stop("max_tokens", f"the reply hit the output limit {self.continuations - 1} times in a row")
+            raise _Stop("max_tokens", f"the reply hit the output limit {self.continuations} times in a row")
         if not content:
             content = [{"type": "text", "text": "(reply cut off)"}]
         self._append({"role": "assistant", "content": content})
@@ -306,14 +314,15 @@ class AgentLoop:
             raise _Stop("timeout", f"ran for {s.max_seconds:g} seconds, the time limit")
 
     def _add(self, message: dict[str, Any]) -> None:
-        """Append to the conversation; a user message right after another joins it (roles alternate)."""
+        """Append to the conversation; a message right after one of the same role joins it (roles alternate:
+        a reply after pause_turn continues the paused one, a note after tool results joins them)."""
         last = self.messages[-1] if self.messages else None
-        if last is not None and last["role"] == "user" == message["role"]:
+        if last is not None and last["role"] == message["role"]:
 
             def blocks(content: Any) -> list[dict[str, Any]]:
                 return [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
 
-            self.messages[-1] = {"role": "user", "content": blocks(last["content"]) + blocks(message["content"])}
+            self.messages[-1] = {"role": last["role"], "content": blocks(last["content"]) + blocks(message["content"])}
         else:
             self.messages.append(message)
 

@@ -10,6 +10,7 @@ import ast
 import re
 
 MAX_ENTRIES = 60
+MAX_CHARACTERS = 512 * 1024  # beyond this, parsing for an outline costs more than the view itself
 _DEFINITION = re.compile(
     r"^\s*(?:export\s+|public\s+|private\s+|protected\s+|static\s+|async\s+|pub\s+|fn\s+)*"
     r"(?:def|class|function|func|fn|interface|struct|enum|trait|impl|module|type)\b.*"
@@ -38,7 +39,12 @@ def _by_pattern(text: str) -> list[tuple[int, int, str]]:
 
 
 def outline(text: str, python: bool) -> str:
-    """`  lines 12-40: class Cart` entries (at most MAX_ENTRIES), or "" when nothing was found."""
+    """`  lines 12-40: class Cart` entries (at most MAX_ENTRIES), or "" when nothing was found.
+
+    Files over MAX_CHARACTERS get no outline: a view must stay fast on huge files.
+    """
+    if len(text) > MAX_CHARACTERS:
+        return ""
     entries = (_python(text) if python else None) or _by_pattern(text)
     if not entries:
         return ""

@@ -95,7 +95,10 @@ def replay(
     if start is None:
         raise ValueError(f"{transcript} has no start event: not an editor-agent transcript")
     editor = Editor(
-        Workspace(workspace, mount=mount or start.get("mount", "/repo"), policy=policy), tool_by_type(start["tool"])
+        Workspace(workspace, mount=mount or start.get("mount", "/repo"), policy=policy),
+        tool_by_type(start["tool"]),
+        max_characters=start.get("max_characters"),
+        strict=bool(start.get("strict")),
     )
     differences = []
     calls = [e for e in events if e["event"] == "tool_call"]

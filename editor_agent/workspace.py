@@ -226,7 +226,9 @@ class Workspace:
                     )
                     + advice
                 )
-            data = handle.read(limit + 1)
+            data = handle.read(info.st_size + 1)  # read(n) allocates n bytes up front: ask for what is there
+            if len(data) > info.st_size:  # it grew since fstat: read on, up to the limit
+                data += handle.read(limit + 1 - len(data))
         if len(data) > limit:
             raise ToolError(
                 messages.FILE_TOO_LARGE.format(

@@ -199,7 +199,6 @@ def test_the_workspace_must_be_a_git_repository(tmp_path: Path):
 def test_bad_flags_exit_2(repo: Path):
     tasks = write_tasks(repo, f"model: {MODEL}\ntasks: [{{name: a, job: run, task: x}}]\n")
     for flags, message in (
-        (["--max-cost", "-1"], "--max-cost: Input should be greater than 0"),
         (["--thinking", "500"], "--thinking: a thinking budget must be at least 1024 tokens (or 'adaptive')"),
         (["--jobs", "0"], "--jobs must be at least 1"),
         (["--rpm", "0"], "--rpm must be at least 1"),
@@ -207,6 +206,9 @@ def test_bad_flags_exit_2(repo: Path):
     ):
         done = batch(tasks, "--workspace", str(repo), *flags)
         assert done.code == 2 and done.err.startswith(f"editor-agent: error: {message}"), done.err
+    with pytest.raises(SystemExit) as stopped:  # argparse refuses a negative cost before anything starts
+        batch(tasks, "--workspace", str(repo), "--max-cost", "-1")
+    assert stopped.value.code == 2
     assert git(repo, "for-each-ref", "refs/editor-agent") == "", "nothing was started"
 
 

@@ -235,3 +235,13 @@ def test_oversized_file_can_be_viewed_by_range_only(root, make_editor):
     tiny = make_editor(policy=Policy(max_file_bytes=1000, max_view_bytes=1000))
     refused = tiny.run({"command": "view", "path": "big.log", "view_range": [1, 2]})
     assert refused.is_error and "It cannot be viewed or edited with this tool." in refused.content
+
+
+def test_no_outline_for_huge_files(root, make_editor):
+    from editor_agent import Policy
+    from editor_agent.outline import MAX_CHARACTERS
+
+    line = "def f(): pass\n"
+    (root / "huge.py").write_text(line * (MAX_CHARACTERS // len(line) + 10))
+    content = make_editor(policy=Policy(max_file_bytes=4 * MAX_CHARACTERS)).run({"command": "view", "path": "huge.py"})
+    assert "<response clipped>" in content.content and "definitions" not in content.content

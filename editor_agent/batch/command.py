@@ -37,7 +37,7 @@ def add_batch_parser(commands: Any) -> argparse.ArgumentParser:
     group.add_argument("--report", metavar="FILE", help="also write the --json object to FILE")
     group.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_workspace_flags(parser)
-    add_run_flags(parser, model_required=False)
+    add_run_flags(parser)
     # None: not given here, so the task file's value (or the built-in default) applies
     parser.set_defaults(workspace=None, max_turns=None)
     return parser

@@ -7,6 +7,7 @@ called is checked here (files exist, globs match, models are known), so a bad fi
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,7 +112,7 @@ def plan_tasks(file: TaskFile, workspace: Path, shared: Shared) -> list[PlannedT
     problems: list[str] = []
     for index, task in enumerate(file.tasks):
         where = f"tasks[{index}] ({task.name})"
-        model = _pick("model", task, shared, file)
+        model = _pick("model", task, shared, file) or os.environ.get("EDITOR_AGENT_MODEL")  # the env comes last
         if not isinstance(model, str) or not model:
             problems.append(f"{where}: model: none given: set `model` in the file or the task, or pass --model")
             continue

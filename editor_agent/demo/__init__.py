@@ -48,6 +48,10 @@ def run_demo(
     connection: Connection,
     progress: Progress,
     say: Callable[[str], None],
+    *,
+    settings: RunSettings | None = None,
+    tool: str | None = None,
+    transcript: Path | None = None,
 ) -> tuple[JobResult, Path]:
     """Run the fix job on a sandbox copy; offline (scripted) unless a model is given."""
     directory = copy_sandbox(workspace)
@@ -68,7 +72,12 @@ def run_demo(
             )
         say(f"Workspace: {directory} (a copy of the bundled sandbox)")
         options = RunOptions(
-            workspace=directory, model=model or OFFLINE_MODEL, settings=RunSettings(max_turns=20), connection=connection
+            workspace=directory,
+            model=model or OFFLINE_MODEL,
+            tool=tool,
+            settings=settings or RunSettings(max_turns=20),
+            connection=connection,
+            transcript=transcript,
         )
         result = run_job(spec, options, progress=progress)
     return result, directory

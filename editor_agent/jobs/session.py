@@ -91,6 +91,8 @@ def _working_copy(
         raise JobError(f"--isolate needs a git repository, and {root} is not in one")
     if (spec.branch or spec.patch_out) and not spec.isolate:
         raise JobError("--branch and --patch-out go with --isolate")
+    if spec.commit and spec.isolate:
+        raise JobError("--commit commits in place; with --isolate use --branch NAME instead")
     if repo is None:
         yield root, None, None
         return
