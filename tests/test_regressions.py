@@ -116,3 +116,115 @@ def test_tool_input_given_whole_at_block_start_is_kept():
     message = read_streamed_reply(lines)
     assert message["content"][0]["input"] == {"command": "view", "path": "/r"}
     assert message["stop_reason"] == "tool_use" and message["usage"]["output_tokens"] == 3
+
+
+def _cli(*args: str, env: dict[str, str] | None = None, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "EDITOR_AGENT_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "editor_agent", *args], capture_output=True, text=True, timeout=timeout,
+        env={**clean, **(env or {})},
+    )  # fmt: skip
+
+
+def test_a_tool_call_after_pause_turn(tmp_path: Path):
+    from editor_agent.connection import Connection
+    from editor_agent.runner import run_task
+    from editor_agent.settings import RunOptions
+    from editor_agent.testing import MessagesServer, Script
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    view = {
+        "type": "tool_use",
+        "name": "str_replace_based_edit_tool",
+        "input": {"command": "view", "path": "/repo/a.py"},
+    }
+    turns = [
+        {"content": [{"type": "text", "text": "Thinking it over"}], "stop_reason": "pause_turn"},
+        {"content": [view]},
+        {"content": [{"type": "text", "text": "Done."}], "stop_reason": "end_turn"},
+    ]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key="k") as server:
+        options = RunOptions(workspace=tmp_path, model="claude-opus-4-5", transcript=tmp_path / "t.jsonl",
+                             connection=Connection(base_url=server.url, api_key="k"))  # fmt: skip
+        result = run_task(options, "look")
+        assert server.violations == []
+    assert result.status == "completed", result.error
+
+
+def test_tool_use_stop_without_a_tool_call(tmp_path: Path):
+    from editor_agent.connection import Connection
+    from editor_agent.runner import run_task
+    from editor_agent.settings import RunOptions
+    from editor_agent.testing import MessagesServer, Script
+
+    turns = [{"content": [{"type": "text", "text": "hmm"}], "stop_reason": "tool_use"}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key="k") as server:
+        options = RunOptions(workspace=tmp_path, model="claude-opus-4-5", transcript=tmp_path / "t.jsonl",
+                             connection=Connection(base_url=server.url, api_key="k"))  # fmt: skip
+        result = run_task(options, "look")
+    assert result.status == "error" and "sent no tool call" in result.error
+
+
+def test_unreachable_base_url_is_reported_quickly(tmp_path: Path):
+    started = time.monotonic()
+    done = _cli("run", "x", "--workspace", str(tmp_path), "--model", "claude-opus-4-5", "--base-url",
+                "http://127.0.0.1:9", "--max-retries", "0", env={"ANTHROPIC_API_KEY": "k"})  # fmt: skip
+    assert done.returncode == 1 and "could not reach http://127.0.0.1:9" in done.stderr
+    assert time.monotonic() - started < 30
+
+
+def test_bad_numbers_and_missing_files_exit_2(tmp_path: Path):
+    (tmp_path / "a.py").write_text("x\n")
+    env = {"ANTHROPIC_API_KEY": "k"}
+    for args in (
+        ["fix", "a.py", "bug", "--rounds", "0"],
+        ["run", "x", "--max-retries", "-1"],
+        ["run", "x", "--max-turns", "0"],
+        ["run", "--resume", str(tmp_path / "nope.jsonl")],
+        ["doc", "nothere.py"],
+        ["run", "x", "--isolate", "--commit"],
+    ):
+        done = _cli(*args, "--workspace", str(tmp_path), "--model", "claude-opus-4-5", env=env)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "Traceback" not in done.stderr and "validation error" not in done.stderr
+    assert _cli("replay", str(tmp_path / "none.jsonl"), "--workspace", str(tmp_path)).returncode == 2
+    assert _cli("exec", "--workspace", str(tmp_path), "--tool", "text_editor_20250728",
+                "--max-characters", "-1").returncode == 2  # fmt: skip
+
+
+def test_demo_refuses_a_workspace_with_files(tmp_path: Path):
+    (tmp_path / "README.md").write_text("my own readme\n")
+    done = _cli("demo", "--workspace", str(tmp_path))
+    assert done.returncode == 2 and "is not empty" in done.stderr
+    assert (tmp_path / "README.md").read_text() == "my own readme\n"
+
+
+def test_demo_honours_limits(tmp_path: Path):
+    done = _cli("demo", "--workspace", str(tmp_path / "d"), "--max-turns", "1", "--json")
+    assert done.returncode == 1 and json.loads(done.stdout)["status"] == "max_turns"
+
+
+def test_replay_uses_the_recorded_mount(tmp_path: Path):
+    from editor_agent.connection import Connection
+    from editor_agent.runner import run_task
+    from editor_agent.settings import RunOptions
+    from editor_agent.testing import MessagesServer, Script
+
+    work, copy = tmp_path / "work", tmp_path / "copy"
+    work.mkdir()
+    copy.mkdir()
+    for root in (work, copy):
+        (root / "a.py").write_text("x = 1\n")
+    view = {
+        "type": "tool_use",
+        "name": "str_replace_based_edit_tool",
+        "input": {"command": "view", "path": "/src/a.py"},
+    }
+    turns = [{"content": [view]}, {"content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn"}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key="k") as server:
+        connection = Connection(base_url=server.url, api_key="k")
+        options = RunOptions(workspace=work, model="claude-opus-4-5", mount="/src", max_characters=5000,
+                             transcript=tmp_path / "t.jsonl", connection=connection)  # fmt: skip
+        assert run_task(options, "look").status == "completed"
+    done = _cli("replay", str(tmp_path / "t.jsonl"), "--workspace", str(copy))
+    assert done.returncode == 0 and "1 tool calls replayed, 0 differ" in done.stdout

@@ -67,6 +67,11 @@ class Ledger:
         with self._lock:
             self._chains.add((*history, _key(reply, False)))
             self._full_chains.add((*history, _key(reply, True)))
+            if request_messages and request_messages[-1].get("role") == "assistant":
+                # a paused turn being continued: the client may send the two back joined as one message
+                joined = _content(request_messages[-1]) + list(reply)
+                self._chains.add((*history[:-1], _key(joined, False)))
+                self._full_chains.add((*history[:-1], _key(joined, True)))
             for block in reply:
                 if block.get("type") in _THINKING:
                     self._thinking.add(canonical(_normal(block)))
