@@ -198,7 +198,8 @@ def checkpoint(repo: git.Repo, run_id: str, label: str, message: str | None = No
     created = max([time.time_ns()] + [row[0] + 1 for row in _listing(repo, _checkpoint_ref(run_id))])
     text = message or f"editor-agent checkpoint {run_id}/{label}"
     sha = snapshot(repo, f"{text.rstrip()}\n\n{_TRAILER}: {created}\n")
-    _git(repo, "update-ref", "-m", f"editor-agent: checkpoint {label}", ref, sha)
+    with _REFS:
+        _git(repo, "update-ref", "-m", f"editor-agent: checkpoint {label}", ref, sha)
     return sha
 
 
@@ -218,8 +219,9 @@ def runs(repo: git.Repo) -> list[str]:
 
 def drop_checkpoints(repo: git.Repo, run_id: str) -> None:
     """Delete a run's private refs (the commits become unreachable and are collected by gc)."""
-    for _, ref, sha in _listing(repo, _checkpoint_ref(run_id)):
-        _git(repo, "update-ref", "-d", ref, sha)
+    with _REFS:
+        for _, ref, sha in _listing(repo, _checkpoint_ref(run_id)):
+            _git(repo, "update-ref", "-d", ref, sha)
 
 
 def restore_paths(repo: git.Repo, sha: str, paths: list[str]) -> None:
@@ -300,6 +302,9 @@ def apply_patch(repo: git.Repo, patch: str) -> list[str]:
 # `git worktree prune` can remove the administrative files of a worktree being added at the same
 # moment; adding and removing worktrees of this process take turns.
 _WORKTREES = threading.RLock()
+# Ref updates and deletions of parallel runs in one repository take turns too: a deletion locks
+# packed-refs, which a concurrent update may need.
+_REFS = threading.RLock()
 
 
 @dataclass
@@ -429,6 +434,11 @@ def summary_message(paths: list[str], task: str) -> str:
 def exclude_locally(repo: git.Repo, pattern: str) -> None:
     """Add a pattern to `.git/info/exclude` (never committed, shared by worktrees) if it is not there."""
     exclude = Path(repo.common_dir) / "info" / "exclude"
+    with _REFS:
+        _append_exclude(exclude, pattern)
+
+
+def _append_exclude(exclude: Path, pattern: str) -> None:
     lines = exclude.read_text(encoding="utf-8").splitlines() if exclude.is_file() else []
     if pattern not in lines:
         exclude.parent.mkdir(parents=True, exist_ok=True)
