@@ -200,7 +200,7 @@ class Editor:
     def _write(self, target: Target, before: Snapshot, pieces: list[bytes | memoryview], command: str = "edit") -> str:
         """Replace the file, record undo history, and return a note about hard links if any."""
         self._allow(command, target, before.data, pieces)
-        after = digest(pieces) if (self.journal or self.keeps_history) else ""
+        after = digest(pieces) if (self.journal or self.keeps_history or self.track_changes) else ""
         if self.journal is not None:
             self.journal.before_write(target.real, before.data, after)
         self.workspace.replace(target, pieces, before)
@@ -209,7 +209,7 @@ class Editor:
         if self.keeps_history:
             self.history.record(target.real, before.data, pieces, after)
         if self.track_changes:
-            self.seen.remember(target.real, b"".join(pieces))
+            self.seen.remember(target.real, pieces, digest=after)
         if before.stat.st_nlink > 1:
             return messages.HARDLINK_NOTE.format(count=before.stat.st_nlink, path=target.display)
         return ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,10 +49,24 @@ class SeenFiles:
     def __init__(self) -> None:
         self._seen: dict[Path, _Seen] = {}
 
-    def remember(self, path: Path, data: bytes, info: os.stat_result | None = None) -> None:
-        info = info or os.stat(path)
-        kept = data if len(data) <= KEEP_BYTES else None
-        self._seen[path] = _Seen(_signature(info), hashlib.sha256(data).hexdigest(), kept)
+    def remember(
+        self,
+        path: Path,
+        data: bytes | Sequence[bytes | memoryview],
+        info: os.stat_result | None = None,
+        digest: str | None = None,
+    ) -> None:
+        """Remember the file as the model now knows it: `data` may be the pieces just written, and
+        `digest` their sha256 when the caller already has it (no second pass over a large file)."""
+        pieces = [data] if isinstance(data, bytes) else list(data)
+        size = sum(len(piece) for piece in pieces)
+        if digest is None:
+            hasher = hashlib.sha256()
+            for piece in pieces:
+                hasher.update(piece)
+            digest = hasher.hexdigest()
+        kept = b"".join(pieces) if size <= KEEP_BYTES else None
+        self._seen[path] = _Seen(_signature(info or os.stat(path)), digest, kept)
 
     def forget(self, path: Path) -> None:
         self._seen.pop(path, None)

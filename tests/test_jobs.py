@@ -61,6 +61,21 @@ def serve(turns: list[dict[str, Any]]) -> MessagesServer:
 PYTEST = f"{sys.executable} -m pytest -q -p no:cacheprovider check_shop.py"
 
 
+def start_run(server: MessagesServer, repo: Path, *flags: str) -> subprocess.Popen[str]:
+    """`editor-agent run` in the background, so a test can act while the run waits on the server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env.update(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=server.url)
+    command = [sys.executable, "-m", "editor_agent", "run", "fix it", "--workspace", str(repo),
+               "--model", "claude-opus-4-5", *flags]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def wait_for_requests(server: MessagesServer, count: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while len(server.requests) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_fix_feeds_a_failing_check_back(repo: Path):
     turns = [
         {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 10\n")]},
@@ -236,15 +251,8 @@ def test_person_editing_during_a_paused_turn_is_not_overwritten(repo: Path):
         done(),
     ]
     with serve(turns) as server:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
-        env.update(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=server.url)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "editor_agent", "run", "fix it", "--workspace", str(repo), "--model",
-             "claude-opus-4-5", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while len(server.requests) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        process = start_run(server, repo, "--json")
+        wait_for_requests(server, 2)
         (repo / "shop.py").write_text("# a line the person added\n" + SHOP)
         out, err = process.communicate(timeout=60)
         result_message = server.requests[-1].body["messages"][-1]["content"][0]["content"]
@@ -263,15 +271,8 @@ def test_kill_9_mid_run_leaves_whole_files_and_undo_works(repo: Path):
         done(),
     ]
     with serve(turns) as server:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
-        env.update(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=server.url)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "editor_agent", "run", "fix it", "--workspace", str(repo), "--model",
-             "claude-opus-4-5"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while len(server.requests) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        process = start_run(server, repo)
+        wait_for_requests(server, 2)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
     assert (repo / "shop.py").read_text() == SHOP.replace("percent\n", "percent / 100\n")
