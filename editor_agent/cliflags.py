@@ -66,6 +66,12 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     limits.add_argument("--max-cost", type=POSITIVE_FLOAT, help="stop once the run has cost this many USD")
     limits.add_argument("--timeout", type=POSITIVE_FLOAT, help="stop after this many seconds")
     limits.add_argument(
+        "--max-tool-errors", type=POSITIVE, default=10, help="stop as stuck after N failed tool calls in a row (10)"
+    )
+    limits.add_argument(
+        "--max-repeats", type=POSITIVE, default=5, help="stop as stuck after the same call and result N times (5)"
+    )
+    limits.add_argument(
         "--max-output-tokens", type=POSITIVE, help="max_tokens of each reply (default: the model's cap)"
     )
     output = parser.add_argument_group("output")
@@ -183,6 +189,8 @@ def settings_from_flags(args: argparse.Namespace) -> RunSettings:
         max_output_tokens=args.max_output_tokens,
         thinking=_thinking(args.thinking),
         cache=not args.no_cache,
+        max_tool_errors=args.max_tool_errors,
+        max_repeats=args.max_repeats,
     )
 
 

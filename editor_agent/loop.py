@@ -8,12 +8,14 @@ does the HTTP, the retries of 429/5xx (honouring `retry-after`) and the streamin
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import anthropic
 import httpx2
+from anthropic._constants import RAW_RESPONSE_HEADER
 from pydantic import BaseModel
 
 from . import prompts
@@ -23,13 +25,23 @@ from .connection import Connection
 from .editor import Editor
 from .progress import Progress
 from .reply import StreamError, read_streamed_reply
+from .requestbody import RequestEncoder
 from .settings import RunSettings
 from .toolspec import ResolvedModel
 from .transcript import Transcript
 from .usage import Usage
 
 Status = Literal[
-    "completed", "refused", "max_turns", "max_tokens", "budget", "timeout", "context_exceeded", "stopped", "error"
+    "completed",
+    "refused",
+    "max_turns",
+    "max_tokens",
+    "budget",
+    "timeout",
+    "context_exceeded",
+    "stuck",
+    "stopped",
+    "error",
 ]
 _EPHEMERAL = {"type": "ephemeral"}
 _CACHEABLE = {"text", "tool_result", "tool_use", "image", "document"}
@@ -86,6 +98,10 @@ class AgentLoop:
         self.turns = 0
         self.continuations = 0
         self.started = time.monotonic()
+        self._encoder = RequestEncoder()
+        self._errors_in_row = 0
+        self._last_call: tuple[str, str, bool] | None = None
+        self._repeats = 0
 
     # --- the loop, top to bottom --------------------------------------------------------
 
@@ -126,7 +142,7 @@ class AgentLoop:
             while True:
                 self._check_limits()
                 self.turns += 1
-                message = self._send(self._request_params())
+                message = self._send(self._request())
                 stop_reason = message.get("stop_reason")
                 content: list[dict[str, Any]] = message.get("content") or []
                 if stop_reason == "refusal":
@@ -179,7 +195,7 @@ class AgentLoop:
             raise _Stop("error", f"--thinking {thinking} must be below the reply limit of {wanted} tokens")
         return wanted
 
-    def _request_params(self) -> dict[str, Any]:
+    def _request(self) -> tuple[bytes, dict[str, str]]:
         tool = self.editor.tool.definition(self.max_characters)
         system_text = (self.settings.system or prompts.SYSTEM).format(
             mount=self.editor.workspace.mount, tool_name=self.editor.tool.name
@@ -217,20 +233,35 @@ class AgentLoop:
             betas += list(self.resolved.thinking_betas)
         betas += self.connection.betas
         headers = {"anthropic-beta": ",".join(dict.fromkeys(betas))} if betas else {}
+        headers[RAW_RESPONSE_HEADER] = "stream"  # as `with_streaming_response`: the reply comes back unread
         self._record("request", turn=self.turns, messages=len(messages), betas=betas,
                      params={k: v for k, v in params.items() if k != "messages"})  # fmt: skip
-        return {**params, "extra_headers": headers, "extra_body": self.connection.body or None}
+        body = self._encoder.encode(params, {"stream": True, **self.connection.body})
+        return body, headers
 
-    def _send(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Stream one reply; a stream that breaks off retries the turn (nothing of it has run yet)."""
+    def _send(self, request: tuple[bytes, dict[str, str]]) -> dict[str, Any]:
+        """Stream one reply; a stream that breaks off retries the turn (nothing of it has run yet).
+
+        The body goes to the SDK already encoded (see requestbody.py), through its generic `post`:
+        retries, auth, headers and errors stay the SDK's, and the reply is read as raw bytes.
+        """
+        body, headers = request
         for attempt in range(self.settings.stream_retries + 1):
             started = time.monotonic()
             self.progress.turn(self.turns)
             streaming = False
             try:
-                with self.client.messages.with_streaming_response.create(**params, stream=True) as response:
+                response = cast(  # the raw-response header makes the SDK hand back its unread APIResponse
+                    anthropic.APIResponse[object],
+                    self.client.post(
+                        "/v1/messages", cast_to=object, content=body, options={"headers": headers}, stream=True
+                    ),  # fmt: skip
+                )
+                try:
                     streaming = True  # from here on a lost connection is a broken-off reply; before, the SDK retried
-                    message = read_streamed_reply(response.iter_lines(), self.progress.text)
+                    message = read_streamed_reply(response.http_response.iter_bytes(), self.progress.text)
+                finally:
+                    response.close()
             except (anthropic.APIConnectionError, httpx2.TransportError, StreamError) as error:
                 if not streaming and isinstance(error, anthropic.APIConnectionError):
                     raise
@@ -266,10 +297,18 @@ class AgentLoop:
             self._record("tool_call", turn=self.turns, id=use["id"], input=use.get("input"), content=content,
                          is_error=is_error, seconds=round(time.monotonic() - started, 4))  # fmt: skip
             self.progress.tool(use.get("input"), content, is_error)
+            self._note_outcome(use.get("input"), content, is_error)
         block: dict[str, Any] = {"type": "tool_result", "tool_use_id": use["id"], "content": content}
         if is_error:
             block["is_error"] = True
         return block
+
+    def _note_outcome(self, tool_input: Any, content: str, is_error: bool) -> None:
+        """Count failures in a row and identical calls in a row, so a model going in circles is stopped."""
+        self._errors_in_row = self._errors_in_row + 1 if is_error else 0
+        call = (json.dumps(tool_input, sort_keys=True, default=str), content, is_error)
+        self._repeats = self._repeats + 1 if call == self._last_call else 1
+        self._last_call = call
 
     def _continue_after_cut(self, content: list[dict[str, Any]]) -> None:
         """The reply hit max_tokens: run the complete tool calls, never a cut one, and ask to go on.
@@ -312,6 +351,11 @@ class AgentLoop:
                 raise _Stop("budget", f"spent ${cost:.4f}, the limit is ${s.max_cost_usd:.4f}")
         if s.max_seconds is not None and time.monotonic() - self.started >= s.max_seconds:
             raise _Stop("timeout", f"ran for {s.max_seconds:g} seconds, the time limit")
+        if s.max_tool_errors is not None and self._errors_in_row >= s.max_tool_errors:
+            raise _Stop("stuck", f"the last {self._errors_in_row} tool calls all failed (limit {s.max_tool_errors})")
+        if s.max_repeats is not None and self._repeats >= s.max_repeats:
+            raise _Stop("stuck", f"the model made the same tool call with the same result {self._repeats} times "
+                                 "in a row")  # fmt: skip
 
     def _add(self, message: dict[str, Any]) -> None:
         """Append to the conversation; a message right after one of the same role joins it (roles alternate:

@@ -22,6 +22,8 @@ class RunSettings(BaseModel):
     thinking: int | Literal["adaptive"] | None = None
     cache: bool = True
     max_continuations: int = 3
+    max_tool_errors: int | None = 10  # failed tool calls in a row before the run stops as `stuck`
+    max_repeats: int | None = 5  # the same tool call with the same result, in a row, before `stuck`
     stream_retries: int = 3
     system: str | None = None
 

@@ -12,6 +12,8 @@ no phantom empty line after a final newline.
 from __future__ import annotations
 
 import codecs
+import operator
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -248,6 +250,27 @@ def get_lines(text: str, first: int, last: int) -> list[str]:
     return split_lines(text[start:end]) if end > start else []
 
 
+_PREFIX_CAP = 1 << 17  # ~7 MiB of prefixes at most; numbers past it are formatted each time
+_prefixes: list[str] = []
+_prefixes_lock = threading.Lock()
+
+
+def _line_prefixes(first: int, count: int) -> list[str]:
+    """The `cat -n` prefixes of lines first..first+count-1; formatting numbers was most of a view's time."""
+    global _prefixes
+    last = first + count
+    if last > len(_prefixes) and len(_prefixes) < _PREFIX_CAP:
+        with _prefixes_lock:  # a new, longer list replaces the old one whole: readers never see half of it
+            size = len(_prefixes)
+            if last > size:
+                wanted = min(max(last, 2 * size, 1024), _PREFIX_CAP)
+                _prefixes = _prefixes + [f"{number:6}\t" for number in range(size, wanted)]
+    table = _prefixes
+    if last <= len(table):
+        return table[first:last]
+    return table[first:] + [f"{number:6}\t" for number in range(max(first, len(table)), last)]
+
+
 def number_lines(lines: list[str], first: int) -> str:
     """`cat -n` style: the line number right-aligned in six columns, a tab, the line."""
-    return "\n".join(f"{number:6}\t{line}" for number, line in enumerate(lines, first))
+    return "\n".join(map(operator.add, _line_prefixes(first, len(lines)), lines))

@@ -216,6 +216,43 @@ def test_limits_stop_cleanly_and_keep_edits(repo: Path):
     assert result.status == "budget"
 
 
+def test_a_model_failing_in_a_row_is_stopped_as_stuck(repo: Path):
+    before = (repo / "shop.py").read_bytes()
+    wrong = {"content": [use("str_replace", path="/repo/shop.py", old_str="no such text", new_str="x")]}
+    others = [{"content": [use("view", path=f"/repo/missing{i}.py")]} for i in range(3)]
+    turns = [wrong, *others, wrong, wrong, *FIX[2:]]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        result = run(server, repo, settings=RunSettings(max_tool_errors=6))
+        assert server.remaining == 1 and not server.violations  # stopped before the seventh request
+    assert result.status == "stuck" and result.turns == 6
+    assert "the last 6 tool calls all failed" in (result.error or "")
+    assert (repo / "shop.py").read_bytes() == before
+    events = read_events(repo.parent / "run.jsonl")
+    assert events[-1]["event"] == "end" and events[-1]["status"] == "stuck"
+
+
+def test_one_success_resets_the_failure_count(repo: Path):
+    wrong = {"content": [use("view", path="/repo/missing.py")]}
+    turns = [wrong, wrong, FIX[0], wrong, wrong, *FIX[2:]]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        result = run(server, repo, settings=RunSettings(max_tool_errors=3))
+    assert result.status == "completed" and result.turns == 6
+
+
+def test_the_same_call_with_the_same_result_is_stopped_as_stuck(repo: Path):
+    again = {"content": [text("Let me look once more."), use("view", path="/repo/shop.py")]}
+    with MessagesServer(Script.model_validate({"turns": [again] * 5 + FIX[2:]}), api_key=KEY) as server:
+        result = run(server, repo, settings=RunSettings(max_repeats=4))
+    assert result.status == "stuck" and result.turns == 4
+    assert "same tool call with the same result 4 times" in (result.error or "")
+    # a view whose result changed in between (the file was edited) is not a repeat
+    edit = {"content": [use("insert", path="/repo/shop.py", insert_line=0, insert_text="# note")]}
+    view = {"content": [use("view", path="/repo/shop.py")]}
+    with MessagesServer(Script.model_validate({"turns": [view, edit, view, edit, view, *FIX[2:]]}), api_key=KEY) as s:
+        result = run(s, repo, settings=RunSettings(max_repeats=2))
+    assert result.status == "completed"
+
+
 @pytest.mark.parametrize(
     "fault",
     [
@@ -243,6 +280,20 @@ def test_retry_after_is_honoured(repo: Path):
         result = run(server, repo)
         assert len(server.requests) == 2
     assert result.status == "completed"
+
+
+def test_a_gateway_path_keeps_retries_and_errors(repo: Path):
+    """With an endpoint path the SDK runs middleware; error replies must still be retried or raised."""
+    connection = Connection(messages_path="/messages")
+    turns = [{"fault": "server_error"}, {"fault": "rate_limit", "retry_after": 0}, *FIX]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY, path="/messages") as server:
+        result = run(server, repo, connection=connection)
+        assert [r.status for r in server.requests] == [500, 429, 200, 200, 200] and not server.violations
+    assert result.status == "completed", result.error
+    denied = [{"fault": "status", "status": 403, "error_type": "permission_error", "message": "no access"}]
+    with MessagesServer(Script.model_validate({"turns": denied}), api_key=KEY, path="/messages") as server:
+        result = run(server, repo, connection=connection)
+    assert result.status == "error" and "403" in (result.error or "") and "ANTHROPIC_API_KEY" in (result.error or "")
 
 
 def test_unauthorized_names_credential_not_value(repo: Path):

@@ -112,8 +112,8 @@ def test_tool_input_given_whole_at_block_start_is_kept():
         {"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 3}},
         {"type": "message_stop"},
     ]  # fmt: skip
-    lines = [line for event in events for line in (f"data: {json.dumps(event)}", "")]
-    message = read_streamed_reply(lines)
+    wire = "".join(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n" for event in events).encode()
+    message = read_streamed_reply([wire])
     assert message["content"][0]["input"] == {"command": "view", "path": "/r"}
     assert message["stop_reason"] == "tool_use" and message["usage"]["output_tokens"] == 3
 

@@ -12,7 +12,7 @@ import pytest
 
 from editor_agent.testing import MessagesServer, Script
 
-from .test_loop import FIX, KEY, text
+from .test_loop import FIX, KEY, text, use
 
 
 @pytest.fixture
@@ -65,6 +65,19 @@ def test_run_refused_exits_1(repo: Path):
         done = editor_agent("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json", "x", env=env)
     assert done.returncode == 1
     assert json.loads(done.stdout)["status"] == "refused"
+
+
+def test_run_stuck_exits_1_and_keeps_the_file(repo: Path):
+    before = (repo / "shop.py").read_bytes()
+    wrong = {"content": [use("str_replace", path="/repo/shop.py", old_str="absent", new_str="x")]}
+    with MessagesServer(Script.model_validate({"turns": [wrong] * 3 + FIX[2:]}), api_key=KEY) as server:
+        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
+        args = ["--workspace", str(repo), "--model", "claude-opus-4-5", "--max-tool-errors", "2", "--json", "x"]
+        done = editor_agent("run", *args, env=env)
+    assert done.returncode == 1, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "stuck" and result["turns"] == 2 and "2 tool calls all failed" in result["error"]
+    assert (repo / "shop.py").read_bytes() == before
 
 
 def test_run_unauthorized_one_line_no_secret(repo: Path):

@@ -1,0 +1,87 @@
+"""Reading a streamed reply from raw bytes: every way the wire may split or end its lines."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from editor_agent.reply import StreamError, read_streamed_reply, server_sent_events
+from editor_agent.requestbody import RequestEncoder
+from editor_agent.testing.sse import encode, message_events
+
+MESSAGE = {
+    "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-opus-4-5",
+    "content": [
+        {"type": "thinking", "thinking": "Ünïcode – thoughts 思考", "signature": "sig=="},
+        {"type": "text", "text": "Looking at the file — “quoted” 日本語 text.\n"},
+        {"type": "tool_use", "id": "toolu_1", "name": "str_replace_based_edit_tool",
+         "input": {"command": "create", "path": "/repo/ü.py", "file_text": "print('é')\r\n" * 3}},
+    ],
+    "stop_reason": "tool_use", "stop_sequence": None,
+    "usage": {"input_tokens": 10, "output_tokens": 42},
+}  # fmt: skip
+
+
+def wire(line_end: bytes = b"\n") -> bytes:
+    data = b"".join(encode(event) for event in message_events(MESSAGE))
+    return data.replace(b"\n", line_end)
+
+
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n", b"\r"])
+def test_the_message_comes_back_whole_at_every_split(line_end: bytes):
+    data = wire(line_end)
+    for cut in range(0, len(data), 7):  # a chunk boundary at every 7th byte, inside UTF-8 sequences too
+        message = read_streamed_reply([data[:cut], data[cut:]])
+        assert message["content"] == MESSAGE["content"]
+        assert message["stop_reason"] == "tool_use" and message["usage"]["output_tokens"] == 42
+
+
+def test_one_byte_at_a_time_with_crlf():
+    data = wire(b"\r\n")
+    texts: list[str] = []
+    message = read_streamed_reply([data[i : i + 1] for i in range(len(data))], texts.append)
+    assert message["content"] == MESSAGE["content"]
+    assert "".join(texts) == MESSAGE["content"][1]["text"]
+
+
+def test_comments_other_fields_and_multiline_data():
+    stream = b": keep-alive\n\nevent: x\nid: 7\nretry: 10\ndata: {\"a\":\ndata: 1}\n\ndata:{\"b\":2}\n\n"
+    assert [json.loads(d) for d in server_sent_events([stream])] == [{"a": 1}, {"b": 2}]
+
+
+def test_an_event_without_its_blank_line_is_not_dispatched():
+    assert list(server_sent_events([b'data: {"a":1}\n\ndata: {"b":'])) == [b'{"a":1}']
+
+
+def test_a_stream_cut_before_message_stop_is_an_error():
+    data = wire()
+    with pytest.raises(StreamError) as caught:
+        read_streamed_reply([data[: data.index(b"event: message_stop")]])
+    assert caught.value.error_type == "incomplete_stream" and caught.value.transient
+
+
+def test_an_error_event_mid_stream():
+    data = wire().split(b"event: content_block_start")[0]
+    data += b'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n'
+    with pytest.raises(StreamError, match="overloaded_error: Overloaded"):
+        read_streamed_reply([data])
+
+
+def test_request_body_is_the_json_of_the_request_and_reuses_unchanged_messages():
+    encoder = RequestEncoder()
+    history = [{"role": "user", "content": "fix ü"}, {"role": "assistant", "content": MESSAGE["content"]}]
+    params = {"model": "m", "max_tokens": 5, "messages": history}
+    first = encoder.encode(params, {"stream": True})
+    assert json.loads(first) == {**params, "stream": True}
+    compact = json.dumps({**params, "stream": True}, ensure_ascii=False, separators=(",", ":"))
+    assert len(first) == len(compact.encode())  # compact, UTF-8, no escapes
+    history.append({"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "ok"}]})
+    history[0] = {"role": "user", "content": "replaced"}  # a replaced message is encoded anew
+    second = json.loads(encoder.encode(params))
+    assert second["messages"] == history and "stream" not in second
+
+
+def test_a_lone_surrogate_goes_as_an_escape_not_a_crash():
+    body = RequestEncoder().encode({"model": "m", "messages": [{"role": "user", "content": "a\ud800b"}]})
+    assert b"\\ud800" in body and json.loads(body)["messages"][0]["content"] == "a\ud800b"
