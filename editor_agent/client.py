@@ -1,4 +1,4 @@
-"""The SDK client for a `Connection`: auth header style, endpoint path, headers, retries."""
+"""The SDK client for a `Connection`: auth header style, endpoint path, headers, retries, HTTP transport."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import anthropic
 from anthropic import Omit
 
 from .connection import DEFAULT_PATH, Connection
+from .httptransport import StdlibTransport, wanted
 
 
 class _EndpointPath(anthropic.Middleware):
@@ -24,7 +25,11 @@ class _EndpointPath(anthropic.Middleware):
 
 
 def build_client(connection: Connection) -> anthropic.Anthropic:
-    """An SDK client configured for the connection; only the SDK ever holds the credential."""
+    """An SDK client configured for the connection; only the SDK ever holds the credential.
+
+    Its HTTP goes through `StdlibTransport` unless a proxy is configured or `EDITOR_AGENT_HTTP=httpx`
+    (see `httptransport`); retries, timeouts and errors stay the SDK's either way.
+    """
     _, secret = connection.credential()
     headers: dict[str, Any] = dict(connection.headers)
     if connection.anthropic_version:
@@ -33,6 +38,7 @@ def build_client(connection: Connection) -> anthropic.Anthropic:
         headers["x-api-key"] = secret
         headers["Authorization"] = Omit()
     middleware = [] if connection.messages_path == DEFAULT_PATH else [_EndpointPath(connection.messages_path)]
+    http_client = anthropic.DefaultHttpxClient(transport=StdlibTransport()) if wanted() else None
     return anthropic.Anthropic(
         api_key=secret,
         base_url=connection.effective_base_url,
@@ -40,4 +46,5 @@ def build_client(connection: Connection) -> anthropic.Anthropic:
         max_retries=connection.max_retries,
         timeout=connection.timeout,
         middleware=middleware,
+        http_client=http_client,
     )

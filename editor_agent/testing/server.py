@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import ssl
 import threading
 import time
 from collections import deque
@@ -62,6 +63,9 @@ class MessagesServer:
     called with each valid messages request body and returns the entry that answers it, used instead of
     the script. It runs on the request's own thread, so it may sleep or wait; a `slow` fault it returns
     waits `seconds` and asks it again; an exception or `None` answers 500 and counts as a violation.
+
+    `ssl_context`: serve HTTPS with this server-side context (its certificate must name `host`); `url`
+    and `origin` then start with `https://`.
     """
 
     def __init__(
@@ -80,6 +84,7 @@ class MessagesServer:
         rate_limit_per_minute: int | None = None,
         seed: int = 0,
         clock: Callable[[], float] = time.monotonic,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if auth not in ("x-api-key", "bearer", "any"):
             raise ValueError(f"auth must be 'x-api-key', 'bearer' or 'any', not {auth!r}")
@@ -99,7 +104,7 @@ class MessagesServer:
         self._violations: list[str] = []
         self._usage = UsageTotals()
         self._lock = threading.Lock()
-        self._httpd = HTTPServer((host, port), self._serve)
+        self._httpd = HTTPServer((host, port), self._serve, ssl_context)
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -131,7 +136,8 @@ class MessagesServer:
     @property
     def origin(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        scheme = "http" if self._httpd.ssl_context is None else "https"
+        return f"{scheme}://{host!s}:{port}"
 
     @property
     def url(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -38,19 +39,37 @@ class RecordedRequest:
 
 
 class HTTPServer(ThreadingHTTPServer):
-    """Calls `serve(handler)` for every request, and knows its open connections so it can close them."""
+    """Calls `serve(handler)` for every request, and knows its open connections so it can close them.
+
+    With `ssl_context`, connections speak TLS; the handshake runs on the connection's own thread.
+    """
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], serve: Callable[[Handler], None]) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        serve: Callable[[Handler], None],
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.serve = serve
+        self.ssl_context = ssl_context
         self.open_sockets: set[socket.socket] = set()
         self.sockets_lock = threading.Lock()
         super().__init__(address, Handler)
 
+    def get_request(self) -> tuple[Any, Any]:
+        sock, address = super().get_request()
+        if self.ssl_context is not None:
+            sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
+
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up (a test that is done, a dropped-connection fault) is not an error here."""
-        if isinstance(sys.exc_info()[1], ConnectionError):
+        """A client that hangs up (a test that is done, a dropped-connection fault) is not an error here.
+
+        Nor is a TLS client that gives up the handshake (it does not trust the certificate).
+        """
+        if isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
             return
         super().handle_error(request, client_address)
 
@@ -78,6 +97,11 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # small SSE writes must not wait for the client's delayed ACK (~40 ms)
     started = 0.0
+
+    def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.do_handshake()
+        super().setup()
 
     def parse_request(self) -> bool:
         self.started = time.perf_counter()  # the request line has arrived: the server's time starts here
