@@ -27,41 +27,82 @@ class StreamError(Exception):
         return self.error_type in ("overloaded_error", "api_error", "rate_limit_error", "incomplete_stream")
 
 
-def _finish_block(block: dict[str, Any], buffer: str | None) -> None:
-    if buffer is not None:
-        try:
-            block["input"] = json.loads(buffer) if buffer else {}
-        except json.JSONDecodeError:
-            block["input"] = {}  # cut short (max_tokens): the loop answers it with an error, never runs it
+_DECODER = json.JSONDecoder()
+_JOINED = ("text", "thinking")  # fields whose deltas are collected and joined once, at the block's end
 
 
-def _apply(
-    message: dict[str, Any], event: dict[str, Any], buffers: dict[int, str], on_text: Callable[[str], None]
-) -> None:
-    kind = event.get("type")
-    if kind == "content_block_start":
-        message["content"].append(dict(event["content_block"]))
-    elif kind == "content_block_delta":
-        block, delta = message["content"][event["index"]], event["delta"]
-        change = delta.get("type")
-        if change == "text_delta":
-            block["text"] = block.get("text", "") + delta["text"]
-            on_text(delta["text"])
-        elif change == "input_json_delta":  # tool input in JSON fragments; without any, the start's input stands
-            buffers[event["index"]] = buffers.get(event["index"], "") + delta["partial_json"]
-        elif change == "thinking_delta":
-            block["thinking"] = block.get("thinking", "") + delta["thinking"]
-        elif change == "signature_delta":
-            block["signature"] = delta["signature"]
-        elif change == "citations_delta":
-            block["citations"] = [*(block.get("citations") or []), delta["citation"]]
-    elif kind == "content_block_stop":
-        _finish_block(message["content"][event["index"]], buffers.pop(event["index"], None))
-    elif kind == "message_delta":
-        message.update({k: v for k, v in event.get("delta", {}).items() if k in ("stop_reason", "stop_sequence")})
-        for field, value in (event.get("usage") or {}).items():
-            if value is not None:  # cumulative totals: they replace the message_start values
-                message["usage"][field] = value
+def _event(data: bytes) -> dict[str, Any]:
+    """One event's JSON; `raw_decode` of text costs half of `json.loads` of bytes."""
+    try:
+        text = data.decode().strip()
+        event, end = _DECODER.raw_decode(text)
+        if end != len(text) or not isinstance(event, dict):
+            raise ValueError("not one JSON object")
+    except ValueError as error:  # invalid UTF-8 or JSON: a gateway's fault, not worth retrying
+        raise StreamError("invalid_event", f"an event of the reply is not a JSON object ({error})") from None
+    return event
+
+
+class _Reply:
+    """The message being assembled; text, thinking and tool input come in many small pieces."""
+
+    def __init__(self, start: dict[str, Any], on_text: Callable[[str], None]) -> None:
+        self.message = dict(start)
+        self.message["content"] = list(self.message.get("content") or [])
+        self.message["usage"] = dict(self.message.get("usage") or {})
+        self.on_text = on_text
+        self.pieces: dict[int, dict[str, list[str]]] = {}  # block index -> field -> pieces
+
+    def apply(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "content_block_delta":
+            delta = event["delta"]
+            change = delta.get("type")
+            if change == "text_delta":
+                self._piece(event["index"], "text", delta["text"])
+                self.on_text(delta["text"])
+            elif change == "input_json_delta":  # tool input in JSON fragments; without any, the start's stands
+                self._piece(event["index"], "input", delta["partial_json"])
+            elif change == "thinking_delta":
+                self._piece(event["index"], "thinking", delta["thinking"])
+            elif change == "signature_delta":
+                self.message["content"][event["index"]]["signature"] = delta["signature"]
+            elif change == "citations_delta":
+                block = self.message["content"][event["index"]]
+                block["citations"] = [*(block.get("citations") or []), delta["citation"]]
+        elif kind == "content_block_start":
+            self.message["content"].append(dict(event["content_block"]))
+        elif kind == "content_block_stop":
+            self._finish(event["index"])
+        elif kind == "message_delta":
+            changes = event.get("delta", {})
+            self.message.update({k: v for k, v in changes.items() if k in ("stop_reason", "stop_sequence")})
+            for field, value in (event.get("usage") or {}).items():
+                if value is not None:  # cumulative totals: they replace the message_start values
+                    self.message["usage"][field] = value
+
+    def _piece(self, index: int, field: str, piece: str) -> None:
+        self.pieces.setdefault(index, {}).setdefault(field, []).append(piece)
+
+    def _finish(self, index: int) -> None:
+        fields = self.pieces.pop(index, None)
+        if not fields:
+            return
+        block = self.message["content"][index]
+        for field in _JOINED:
+            if field in fields:
+                block[field] = block.get(field, "") + "".join(fields[field])
+        if "input" in fields:
+            raw = "".join(fields["input"])
+            try:
+                block["input"] = json.loads(raw) if raw else {}
+            except json.JSONDecodeError:
+                block["input"] = {}  # cut short (max_tokens): the loop answers it with an error, never runs it
+
+    def complete(self) -> dict[str, Any]:
+        for index in list(self.pieces):
+            self._finish(index)
+        return self.message
 
 
 def server_sent_events(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -83,39 +124,41 @@ def server_sent_events(chunks: Iterable[bytes]) -> Iterator[bytes]:
             if chunk.endswith(b"\r"):
                 chunk, held_cr = chunk[:-1], True
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        buffer += chunk
+        buffer = buffer + chunk if buffer else chunk
         if b"\n\n" not in buffer:
             continue
         *blocks, buffer = buffer.split(b"\n\n")
         for block in blocks:
-            data = [line[5:].removeprefix(b" ") for line in block.split(b"\n") if line.startswith(b"data:")]
-            if data:
-                yield data[0] if len(data) == 1 else b"\n".join(data)
+            at = block.find(b"data:")
+            if at < 0:
+                continue  # comments, keep-alives, an event name alone
+            if (at == 0 or block[at - 1] == 10) and block.find(b"\n", at) < 0:  # the usual: one data line, last
+                value = block[at + 5 :]
+                yield value[1:] if value[:1] == b" " else value
+                continue
+            lines = [line[5:].removeprefix(b" ") for line in block.split(b"\n") if line.startswith(b"data:")]
+            if lines:
+                yield lines[0] if len(lines) == 1 else b"\n".join(lines)
 
 
 def read_streamed_reply(chunks: Iterable[bytes], on_text: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """The complete message from the raw bytes of a streamed reply; `on_text` gets each text delta."""
-    message: dict[str, Any] | None = None
+    reply: _Reply | None = None
     complete = False
-    buffers: dict[int, str] = {}
     for data in server_sent_events(chunks):
         if complete:
             continue  # read to the end, so the connection can be reused
-        event = json.loads(data)
+        event = _event(data)
         kind = event.get("type")
         if kind == "message_start":
-            message = dict(event["message"])
-            message["content"] = list(message.get("content") or [])
-            message["usage"] = dict(message.get("usage") or {})
+            reply = _Reply(event["message"], on_text)
         elif kind == "error":
             error = event.get("error") or {}
             raise StreamError(error.get("type", "api_error"), error.get("message", "error event in the stream"))
-        elif kind == "message_stop" and message is not None:
-            for index, buffer in list(buffers.items()):
-                _finish_block(message["content"][index], buffer)
+        elif kind == "message_stop" and reply is not None:
             complete = True
-        elif message is not None:
-            _apply(message, event, buffers, on_text)
-    if message is None or not complete:
+        elif reply is not None:
+            reply.apply(event)
+    if reply is None or not complete:
         raise StreamError("incomplete_stream", "the reply ended before message_stop")
-    return message
+    return reply.complete()

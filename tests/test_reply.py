@@ -46,7 +46,7 @@ def test_one_byte_at_a_time_with_crlf():
 
 
 def test_comments_other_fields_and_multiline_data():
-    stream = b": keep-alive\n\nevent: x\nid: 7\nretry: 10\ndata: {\"a\":\ndata: 1}\n\ndata:{\"b\":2}\n\n"
+    stream = b': keep-alive\n\nevent: x\nid: 7\nretry: 10\ndata: {"a":\ndata: 1}\n\ndata:{"b":2}\n\n'
     assert [json.loads(d) for d in server_sent_events([stream])] == [{"a": 1}, {"b": 2}]
 
 
@@ -85,3 +85,19 @@ def test_request_body_is_the_json_of_the_request_and_reuses_unchanged_messages()
 def test_a_lone_surrogate_goes_as_an_escape_not_a_crash():
     body = RequestEncoder().encode({"model": "m", "messages": [{"role": "user", "content": "a\ud800b"}]})
     assert b"\\ud800" in body and json.loads(body)["messages"][0]["content"] == "a\ud800b"
+
+
+def test_an_event_that_is_not_json_is_a_clear_error_not_a_crash():
+    data = wire().replace(b'data: {"type": "ping"}', b"data: {not json")
+    assert b"{not json" in data
+    with pytest.raises(StreamError, match="not a JSON object") as caught:
+        read_streamed_reply([data])
+    assert not caught.value.transient
+
+
+def test_long_text_and_tool_input_in_many_pieces():
+    big = {"type": "tool_use", "id": "toolu_2", "name": "str_replace_based_edit_tool",
+           "input": {"command": "create", "path": "/repo/big.txt", "file_text": "line ü\n" * 20000}}  # fmt: skip
+    message = dict(MESSAGE, content=[{"type": "text", "text": "word " * 5000}, big])
+    data = b"".join(encode(event) for event in message_events(message))
+    assert read_streamed_reply([data])["content"] == message["content"]
