@@ -274,6 +274,7 @@ def _undo(args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(f"undid run {report.run_id}\n")
         for label, paths in (("restored", report.restored), ("removed (created by the run)", report.removed),
+                             ("directories removed (made by the run)", report.removed_directories),
                              ("already as before", report.unchanged)):  # fmt: skip
             if paths:
                 out.write(f"{label}: {', '.join(paths)}\n")

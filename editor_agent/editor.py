@@ -299,6 +299,7 @@ class Editor:
         self._allow("create", target, None, [data])
         if self.journal is not None:
             self.journal.before_write(target.real, None, digest([data]))
+            self.journal.before_directories(self.workspace.missing_parents(target))
         directories = self.workspace.create(target, data)
         self.originals.setdefault(target.display, (target.real, None))
         self.writes += 1

@@ -60,6 +60,11 @@ class Journal:
             self._known.add(relative)
         self._append({"path": relative, "wrote": after_digest})
 
+    def before_directories(self, reals: list[Path]) -> None:
+        """Record directories about to be made for a new file, so that undo can remove them again."""
+        for real in reals:
+            self._append({"made_directory": real.relative_to(self.root).as_posix()})
+
     def close(self) -> None:
         self._log.close()
 
@@ -68,6 +73,7 @@ class UndoReport(BaseModel):
     run_id: str
     restored: list[str] = []
     removed: list[str] = []
+    removed_directories: list[str] = []
     unchanged: list[str] = []
     conflicts: list[str] = []
 
@@ -78,9 +84,10 @@ def runs(root: Path) -> list[str]:
     return sorted(p.name for p in base.iterdir() if (p / "journal.jsonl").is_file()) if base.is_dir() else []
 
 
-def _read(directory: Path) -> tuple[dict[str, str | None], dict[str, set[str]], bool]:
+def _read(directory: Path) -> tuple[dict[str, str | None], dict[str, set[str]], bool, list[str]]:
     originals: dict[str, str | None] = {}
     wrote: dict[str, set[str]] = {}
+    made: list[str] = []
     undone = False
     with open(directory / "journal.jsonl", encoding="utf-8") as handle:
         for line in handle:
@@ -94,7 +101,9 @@ def _read(directory: Path) -> tuple[dict[str, str | None], dict[str, set[str]], 
                 originals.setdefault(record["path"], record["original"])
             elif "wrote" in record:
                 wrote.setdefault(record["path"], set()).add(record["wrote"])
-    return originals, wrote, undone
+            elif "made_directory" in record:
+                made.append(record["made_directory"])
+    return originals, wrote, undone, made
 
 
 def restore_bytes(path: Path, data: bytes | None) -> None:
@@ -133,7 +142,7 @@ def undo_run(root: Path, run_id: str | None = None, force: bool = False) -> Undo
     directory = root / UNDO_DIR / run_id
     if run_id not in candidates:
         raise ValueError(f"no undo journal for run {run_id} in {root}")
-    originals, wrote, undone = _read(directory)
+    originals, wrote, undone, made = _read(directory)
     if undone:
         raise ValueError(f"run {run_id} was already undone")
     report = UndoReport(run_id=run_id)
@@ -152,6 +161,12 @@ def undo_run(root: Path, run_id: str | None = None, force: bool = False) -> Undo
         else:
             _restore(path, (directory / "blobs" / original).read_bytes())
             report.restored.append(relative)
+    for relative in sorted(set(made), key=lambda d: d.count("/"), reverse=True):  # deepest first
+        try:
+            (root / relative).rmdir()  # only while empty: anything someone put there stays
+        except OSError:
+            continue
+        report.removed_directories.append(relative)
     if not report.conflicts:
         with open(directory / "journal.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps({"undone": True}) + "\n")

@@ -395,11 +395,8 @@ class Workspace:
         """Create a new file (never replacing one), making missing parents; returns them."""
         self.check_writable(target)
         created: list[str] = []
-        missing: list[Path] = []
-        parent = target.real.parent
-        while not (parent.exists() or parent.is_symlink()):
-            missing.append(parent)
-            parent = parent.parent
+        missing = self.missing_parents(target)
+        parent = missing[-1].parent if missing else target.real.parent
         if not parent.is_dir():
             raise ToolError(
                 messages.PARENT_NOT_DIRECTORY.format(
@@ -425,6 +422,15 @@ class Workspace:
             os.unlink(temporary)
         self._sync_directory(target.real.parent)
         return created
+
+    def missing_parents(self, target: Target) -> list[Path]:
+        """The directories a new file at `target` still needs, deepest first."""
+        missing: list[Path] = []
+        parent = target.real.parent
+        while not (parent.exists() or parent.is_symlink()):
+            missing.append(parent)
+            parent = parent.parent
+        return missing
 
     def remove(self, target: Target) -> None:
         self.check_writable(target)

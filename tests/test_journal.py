@@ -27,10 +27,22 @@ def test_undo_restores_edits_and_removes_created_files(root: Path):
     assert report.restored == ["a.py"] and report.removed == ["pkg/new.py"] and report.conflicts == []
     assert (root / "a.py").read_bytes() == b"one\r\ntwo\r\n"
     assert oct((root / "a.py").stat().st_mode & 0o777) == "0o755"
-    assert not (root / "pkg" / "new.py").exists()
+    assert not (root / "pkg").exists() and report.removed_directories == ["pkg"]
     assert (root / "user.txt").read_text() == "the user's own file\n"
     with pytest.raises(ValueError, match="no run to undo"):
         undo_run(root)
+
+
+def test_undo_removes_only_the_directories_the_run_made_and_only_while_empty(root: Path):
+    (root / "src").mkdir()
+    editor = session(root)
+    editor.run({"command": "create", "path": "src/a/b/new.py", "file_text": "x\n"})
+    editor.run({"command": "create", "path": "src/a/c/other.py", "file_text": "y\n"})
+    (root / "src" / "a" / "c" / "notes.txt").write_text("someone's file\n")  # put there after the run
+    report = undo_run(root)
+    assert report.removed == ["src/a/b/new.py", "src/a/c/other.py"]
+    assert report.removed_directories == ["src/a/b"]
+    assert (root / "src" / "a" / "c" / "notes.txt").is_file() and (root / "src").is_dir()
 
 
 def test_undo_leaves_files_changed_afterwards(root: Path):
