@@ -31,6 +31,7 @@ def _number(kind: type, low: float, what: str) -> Any:
 POSITIVE = _number(int, 1, "a whole number of at least 1")
 NON_NEGATIVE = _number(int, 0, "a whole number of at least 0")
 POSITIVE_FLOAT = _number(float, 1e-9, "a positive number")
+AT_LEAST_TWO = _number(int, 2, "a whole number of at least 2")
 
 
 def add_workspace_flags(
@@ -66,10 +67,16 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     limits.add_argument("--max-cost", type=POSITIVE_FLOAT, help="stop once the run has cost this many USD")
     limits.add_argument("--timeout", type=POSITIVE_FLOAT, help="stop after this many seconds")
     limits.add_argument(
-        "--max-tool-errors", type=POSITIVE, default=10, help="stop as stuck after N failed tool calls in a row (10)"
+        "--max-failed-turns",
+        type=POSITIVE,
+        default=8,
+        help="stop as stuck after N turns in a row whose tool calls all failed (default 8)",
     )
     limits.add_argument(
-        "--max-repeats", type=POSITIVE, default=5, help="stop as stuck after the same call and result N times (5)"
+        "--max-repeats",
+        type=AT_LEAST_TWO,
+        default=4,
+        help="stop as stuck after N turns in a row with the same tool calls and results (default 4)",
     )
     limits.add_argument(
         "--max-output-tokens", type=POSITIVE, help="max_tokens of each reply (default: the model's cap)"
@@ -189,7 +196,7 @@ def settings_from_flags(args: argparse.Namespace) -> RunSettings:
         max_output_tokens=args.max_output_tokens,
         thinking=_thinking(args.thinking),
         cache=not args.no_cache,
-        max_tool_errors=args.max_tool_errors,
+        max_failed_turns=args.max_failed_turns,
         max_repeats=args.max_repeats,
     )
 

@@ -115,7 +115,9 @@ def _temp_index(repo: git.Repo, copy: bool) -> Iterator[dict[str, str]]:
     os.unlink(name)  # an empty file is not a valid index; git creates it
     try:
         if copy and real.exists():
-            shutil.copyfile(real, name)
+            # with its mtime: git re-reads files changed in the same clock tick as the index was
+            # written ("racily clean") only while the index keeps that time
+            shutil.copy2(real, name)
         yield {"GIT_INDEX_FILE": name}
     finally:
         for leftover in (name, name + ".lock"):

@@ -36,7 +36,7 @@ READ_SIZE = 65536
 MAX_IDLE_PER_ORIGIN = 20
 KEEPALIVE_EXPIRY = 5.0
 
-Origin = tuple[str, str, int]
+Origin = tuple[str, str, int, str]  # scheme, host, port, the name TLS checks the certificate against
 
 # A reused connection failing with one of these before any status line came back was most likely
 # closed by the server while idle: the request is sent again once, on a fresh connection.
@@ -71,8 +71,11 @@ SOCKET_OPTIONS = _socket_options()
 
 
 def environment_proxy() -> bool:
-    """Whether the environment configures a proxy, as the SDK and httpx2 read it."""
-    return any(value for scheme, value in urllib.request.getproxies().items() if scheme != "no")
+    """Whether the environment configures a proxy for http or https, as the SDK and httpx2 read it."""
+    proxies = urllib.request.getproxies()
+    if proxies.get("no", "").strip() == "*":
+        return False  # no proxy for any host
+    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
 
 
 def wanted() -> bool:
@@ -89,15 +92,39 @@ def _configure(sock: socket.socket) -> None:
             pass
 
 
+class _Response(http.client.HTTPResponse):
+    """Skips informational answers (e.g. 103 Early Hints) as httpx does; `http.client` skips only 100."""
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not (100 < status < 200 and status != 101):
+                return version, status, reason
+            while self.fp.readline(http.client._MAXLINE + 1) not in (b"\r\n", b"\n", b""):  # type: ignore[attr-defined]
+                pass  # its header lines
+
+
 class _HTTPConnection(http.client.HTTPConnection):
+    response_class = _Response
+
     def connect(self) -> None:
         super().connect()
         _configure(self.sock)
 
 
 class _HTTPSConnection(http.client.HTTPSConnection):
+    """TLS that checks the certificate against `server_hostname` (the SDK's `sni_hostname`), not always the host."""
+
+    response_class = _Response
+
+    def __init__(self, host: str, port: int, *, timeout: float | None, context: ssl.SSLContext,
+                 server_hostname: str) -> None:  # fmt: skip
+        super().__init__(host, port, timeout=timeout, context=context)
+        self.server_hostname = server_hostname
+
     def connect(self) -> None:
-        super().connect()
+        http.client.HTTPConnection.connect(self)  # the TCP connection; TLS is wrapped on here
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.server_hostname)  # type: ignore[attr-defined]
         _configure(self.sock)
 
 
@@ -159,7 +186,10 @@ class StdlibTransport(httpx2.BaseTransport):
         if scheme not in ("http", "https"):
             raise httpx2.UnsupportedProtocol(f"Request URL has an unsupported protocol '{scheme}://'.")
         host = url.raw_host.decode("ascii")
-        origin = (scheme, host, url.port or (443 if scheme == "https" else 80))
+        server_name = request.extensions.get("sni_hostname") or host  # set by the SDK for hosts with "_"
+        if isinstance(server_name, bytes):
+            server_name = server_name.decode("ascii")
+        origin = (scheme, host, url.port or (443 if scheme == "https" else 80), server_name)
         target = url.raw_path.decode("latin-1")
         headers = request.headers.raw
         body = request.read()
@@ -185,10 +215,11 @@ class StdlibTransport(httpx2.BaseTransport):
             break
 
         pairs = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response.msg.items()]
+        bodiless = request.method == "HEAD" or response.status in (204, 304)
         return httpx2.Response(
             status_code=response.status,
             headers=pairs,
-            stream=_ResponseStream(self, origin, conn, response),
+            stream=_ResponseStream(self, origin, conn, response, bodiless),
             extensions={
                 "http_version": b"HTTP/1.1" if response.version == 11 else b"HTTP/1.0",
                 "reason_phrase": response.reason.encode("latin-1"),
@@ -233,10 +264,10 @@ class StdlibTransport(httpx2.BaseTransport):
         return self._connect(origin, connect_timeout), False
 
     def _connect(self, origin: Origin, timeout: float | None) -> http.client.HTTPConnection:
-        scheme, host, port = origin
+        scheme, host, port, server_name = origin
         conn: http.client.HTTPConnection
         if scheme == "https":
-            conn = _HTTPSConnection(host, port, timeout=timeout, context=self._context())
+            conn = _HTTPSConnection(host, port, timeout=timeout, context=self._context(), server_hostname=server_name)
         else:
             conn = _HTTPConnection(host, port, timeout=timeout)
         try:
@@ -308,8 +339,10 @@ class _ResponseStream(httpx2.SyncByteStream):
         origin: Origin,
         conn: http.client.HTTPConnection,
         response: http.client.HTTPResponse,
+        bodiless: bool = False,
     ) -> None:
         self._transport = transport
+        self._bodiless = bodiless  # HEAD, 204, 304: nothing follows the headers, whatever they say
         self._origin = origin
         self._conn = conn
         self._response = response
@@ -318,6 +351,9 @@ class _ResponseStream(httpx2.SyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         response = self._response
+        if self._bodiless:
+            self._complete = True
+            return
         try:
             while True:
                 chunk = response.read1(READ_SIZE)

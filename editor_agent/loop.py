@@ -99,8 +99,8 @@ class AgentLoop:
         self.continuations = 0
         self.started = time.monotonic()
         self._encoder = RequestEncoder()
-        self._errors_in_row = 0
-        self._last_call: tuple[str, str, bool] | None = None
+        self._failed_turns = 0
+        self._last_turn: str | None = None
         self._repeats = 0
 
     # --- the loop, top to bottom --------------------------------------------------------
@@ -114,6 +114,7 @@ class AgentLoop:
 
     def follow_up(self, text: str) -> RunResult:
         """Continue the same conversation with another user message (e.g. a failed check's output)."""
+        self._failed_turns, self._repeats, self._last_turn = 0, 0, None  # news from outside: a fresh start
         self._append({"role": "user", "content": [{"type": "text", "text": text}]})
         return self._loop()
 
@@ -166,7 +167,9 @@ class AgentLoop:
                     if not uses:
                         return self._finish("error", stop_reason=stop_reason,
                                             error="the model stopped for tool use but sent no tool call")  # fmt: skip
-                    self._append({"role": "user", "content": [self._tool_result(use) for use in uses]})
+                    results = [self._tool_result(use) for use in uses]
+                    self._append({"role": "user", "content": results})
+                    self._note_turn(uses, results)
                     if self.after_tools is not None:
                         self.after_tools(self.turns)
                     continue
@@ -236,7 +239,10 @@ class AgentLoop:
         headers[RAW_RESPONSE_HEADER] = "stream"  # as `with_streaming_response`: the reply comes back unread
         self._record("request", turn=self.turns, messages=len(messages), betas=betas,
                      params={k: v for k, v in params.items() if k != "messages"})  # fmt: skip
-        body = self._encoder.encode(params, {"stream": True, **self.connection.body})
+        try:
+            body = self._encoder.encode(params, {"stream": True, **self.connection.body})
+        except (TypeError, ValueError) as error:
+            raise _Stop("error", f"cannot build the request: {error}") from None
         return body, headers
 
     def _send(self, request: tuple[bytes, dict[str, str]]) -> dict[str, Any]:
@@ -297,18 +303,20 @@ class AgentLoop:
             self._record("tool_call", turn=self.turns, id=use["id"], input=use.get("input"), content=content,
                          is_error=is_error, seconds=round(time.monotonic() - started, 4))  # fmt: skip
             self.progress.tool(use.get("input"), content, is_error)
-            self._note_outcome(use.get("input"), content, is_error)
         block: dict[str, Any] = {"type": "tool_result", "tool_use_id": use["id"], "content": content}
         if is_error:
             block["is_error"] = True
         return block
 
-    def _note_outcome(self, tool_input: Any, content: str, is_error: bool) -> None:
-        """Count failures in a row and identical calls in a row, so a model going in circles is stopped."""
-        self._errors_in_row = self._errors_in_row + 1 if is_error else 0
-        call = (json.dumps(tool_input, sort_keys=True, default=str), content, is_error)
-        self._repeats = self._repeats + 1 if call == self._last_call else 1
-        self._last_call = call
+    def _note_turn(self, uses: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
+        """Count turns whose tool calls all failed, and turns that repeat the one before exactly (same
+        calls, same results), so that a model going in circles is stopped rather than paid for."""
+        self._failed_turns = self._failed_turns + 1 if all(r.get("is_error") for r in results) else 0
+        pairs = zip(uses, results, strict=True)
+        calls = [[u.get("name"), u.get("input"), r["content"], bool(r.get("is_error"))] for u, r in pairs]
+        turn = json.dumps(calls, sort_keys=True, default=str)
+        self._repeats = self._repeats + 1 if turn == self._last_turn else 1
+        self._last_turn = turn
 
     def _continue_after_cut(self, content: list[dict[str, Any]]) -> None:
         """The reply hit max_tokens: run the complete tool calls, never a cut one, and ask to go on.
@@ -351,11 +359,12 @@ class AgentLoop:
                 raise _Stop("budget", f"spent ${cost:.4f}, the limit is ${s.max_cost_usd:.4f}")
         if s.max_seconds is not None and time.monotonic() - self.started >= s.max_seconds:
             raise _Stop("timeout", f"ran for {s.max_seconds:g} seconds, the time limit")
-        if s.max_tool_errors is not None and self._errors_in_row >= s.max_tool_errors:
-            raise _Stop("stuck", f"the last {self._errors_in_row} tool calls all failed (limit {s.max_tool_errors})")
+        if s.max_failed_turns is not None and self._failed_turns >= s.max_failed_turns:
+            raise _Stop("stuck", f"every tool call failed in the last {self._failed_turns} turns "
+                                 f"(limit {s.max_failed_turns})")  # fmt: skip
         if s.max_repeats is not None and self._repeats >= s.max_repeats:
-            raise _Stop("stuck", f"the model made the same tool call with the same result {self._repeats} times "
-                                 "in a row")  # fmt: skip
+            raise _Stop("stuck", f"the model repeated the same tool calls with the same results {self._repeats} "
+                                 "turns in a row")  # fmt: skip
 
     def _add(self, message: dict[str, Any]) -> None:
         """Append to the conversation; a message right after one of the same role joins it (roles alternate:

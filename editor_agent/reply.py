@@ -92,10 +92,10 @@ class _Reply:
         for field in _JOINED:
             if field in fields:
                 block[field] = block.get(field, "") + "".join(fields[field])
-        if "input" in fields:
-            raw = "".join(fields["input"])
+        raw = "".join(fields.get("input", ()))
+        if raw:  # only empty pieces (the API's usual first delta): the input given at block start stands
             try:
-                block["input"] = json.loads(raw) if raw else {}
+                block["input"] = json.loads(raw)
             except json.JSONDecodeError:
                 block["input"] = {}  # cut short (max_tokens): the loop answers it with an error, never runs it
 
@@ -103,6 +103,11 @@ class _Reply:
         for index in list(self.pieces):
             self._finish(index)
         return self.message
+
+
+def _field_value(line: bytes) -> bytes:
+    """The value of a `data` line: after the colon and one optional space (`data` alone: empty)."""
+    return line[5:].removeprefix(b" ")
 
 
 def server_sent_events(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -130,13 +135,11 @@ def server_sent_events(chunks: Iterable[bytes]) -> Iterator[bytes]:
         *blocks, buffer = buffer.split(b"\n\n")
         for block in blocks:
             at = block.find(b"data:")
-            if at < 0:
-                continue  # comments, keep-alives, an event name alone
-            if (at == 0 or block[at - 1] == 10) and block.find(b"\n", at) < 0:  # the usual: one data line, last
-                value = block[at + 5 :]
+            if at >= 0 and (at == 0 or block[at - 1] == 10) and block.find(b"\n", at) < 0:  # the usual: one data
+                value = block[at + 5 :]  # line, the last of its event
                 yield value[1:] if value[:1] == b" " else value
                 continue
-            lines = [line[5:].removeprefix(b" ") for line in block.split(b"\n") if line.startswith(b"data:")]
+            lines = [_field_value(line) for line in block.split(b"\n") if line[:5] == b"data:" or line == b"data"]
             if lines:
                 yield lines[0] if len(lines) == 1 else b"\n".join(lines)
 
@@ -146,8 +149,8 @@ def read_streamed_reply(chunks: Iterable[bytes], on_text: Callable[[str], None] 
     reply: _Reply | None = None
     complete = False
     for data in server_sent_events(chunks):
-        if complete:
-            continue  # read to the end, so the connection can be reused
+        if complete or not data.strip():
+            continue  # read to the end, so the connection can be reused; an empty event is a keep-alive
         event = _event(data)
         kind = event.get("type")
         if kind == "message_start":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .connection import Connection
 from .workspace import Policy
@@ -22,8 +22,8 @@ class RunSettings(BaseModel):
     thinking: int | Literal["adaptive"] | None = None
     cache: bool = True
     max_continuations: int = 3
-    max_tool_errors: int | None = 10  # failed tool calls in a row before the run stops as `stuck`
-    max_repeats: int | None = 5  # the same tool call with the same result, in a row, before `stuck`
+    max_failed_turns: int | None = Field(default=8, ge=1)  # turns in a row whose tool calls all failed
+    max_repeats: int | None = Field(default=4, ge=2)  # turns in a row with the same calls and results
     stream_retries: int = 3
     system: str | None = None
 

@@ -520,3 +520,24 @@ def test_a_real_process_prints_only_json_on_stdout(repo: Path):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["tasks"][0]["status"] == "succeeded"
     assert re.search(r"\[1/1\] ok +a: no changes", done.stderr)
+
+
+def test_stuck_limits_come_from_the_command_line_the_file_or_the_defaults(tmp_path: Path):
+    from editor_agent.batch.command import _shared
+    from editor_agent.batch.plan import plan_tasks
+    from editor_agent.batch.taskfile import parse_task_file
+    from editor_agent.settings import RunSettings
+
+    parser = argparse.ArgumentParser()
+    add_batch_parser(parser.add_subparsers(dest="command"))
+    text = "model: claude-opus-4-5\nmax_repeats: 6\ntasks:\n  - {name: a, job: run, task: x}\n"
+    text += "  - {name: b, job: run, task: y, max_failed_turns: 3}\n"
+    file = parse_task_file(text, "tasks.yaml")
+
+    def limits(*flags: str) -> list[tuple[int | None, int | None]]:
+        planned = plan_tasks(file, tmp_path, _shared(parser.parse_args(["batch", "tasks.yaml", *flags])))
+        return [(t.options.settings.max_failed_turns, t.options.settings.max_repeats) for t in planned]
+
+    default = RunSettings().max_failed_turns
+    assert limits() == [(default, 6), (3, 6)]
+    assert limits("--max-failed-turns", "2", "--max-repeats", "3") == [(2, 3), (3, 3)]  # a task's own value wins

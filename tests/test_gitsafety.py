@@ -257,6 +257,21 @@ def test_changed_paths_and_binary_patch_round_trip(tmp_path: Path) -> None:
     assert "a/a.txt" in only_a and "bin.dat" not in only_a and patch_between(repo, old, new, []) == ""
 
 
+def test_a_same_size_rewrite_in_the_same_clock_tick_is_in_the_snapshot(tmp_path: Path) -> None:
+    """Git re-reads a "racily clean" file only while the index keeps its mtime; the private copy must too."""
+    missed = []
+    for attempt in range(100):  # each try races the clock; a copy that loses the index's mtime misses ~1 in 40
+        root = make_repo(tmp_path / str(attempt), {"f.bin": b"\0\1" * 50})
+        old = g(root, "rev-parse", "HEAD").strip()
+        with open(root / "f.bin", "r+b") as handle:  # same size, same inode, at once
+            handle.write(b"\1\0" * 50)
+        repo = open_repo(root)
+        assert repo is not None
+        if changed_paths(repo, old, snapshot(repo, "now")) != ["f.bin"]:
+            missed.append(attempt)
+    assert missed == []
+
+
 def test_apply_patch_conflict_returns_path_and_keeps_user_changes(tmp_path: Path) -> None:
     lines = "".join(f"line {i}\n" for i in range(1, 11))
     root = make_repo(tmp_path / "r", {"f.txt": lines, "g.txt": "g1\ng2\n", "h.txt": "h\n"})

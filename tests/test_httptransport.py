@@ -549,3 +549,65 @@ def test_the_response_is_passed_on_raw_and_httpx_decodes_it() -> None:
     assert response.content == b"decoded by httpx" and response.headers.get_list("x-twice") == ["a", "b"]
     assert response.http_version == "HTTP/1.1" and response.reason_phrase == "OK"
     assert response.headers["content-length"] == str(len(packed))
+
+
+def test_a_host_with_an_underscore_is_checked_against_the_name_the_sdk_gives(
+    ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK asks for `corp-gateway` where the host is `corp_gateway` (httpx discussion 2880)."""
+    resolve = socket.getaddrinfo
+    monkeypatch.setattr(
+        socket, "getaddrinfo", lambda host, *a, **k: resolve("127.0.0.1" if host.endswith(".test") else host, *a, **k)
+    )
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("*.example.test").configure_cert(context)
+    with MessagesServer(script("through a wildcard"), api_key=KEY, ssl_context=context) as server:
+        client = sdk(f"https://corp_gateway.example.test:{server.url.rsplit(':', 1)[1]}")
+        assert isinstance(transport_of(client), StdlibTransport)
+        reply = client.messages.create(model=MODEL, max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+    assert reply.content[0].text == "through a wildcard"  # type: ignore[union-attr]
+
+
+def test_informational_answers_are_skipped() -> None:
+    def early_hints(server: RawServer, reader: BinaryIO, conn: socket.socket, index: int) -> None:
+        while server.read_request(reader) is not None:
+            conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n")
+            respond(conn, b"after the hints")
+
+    with RawServer(early_hints) as server, http() as client:
+        for _ in range(2):  # and the connection stays usable
+            response = client.get(server.url)
+            assert (response.status_code, response.content) == (200, b"after the hints")
+        assert server.connections == 1
+
+
+@pytest.mark.parametrize("status", [b"204 No Content", b"304 Not Modified"])
+def test_answers_without_a_body_do_not_wait_for_one(status: bytes) -> None:
+    def bodiless(server: RawServer, reader: BinaryIO, conn: socket.socket, index: int) -> None:
+        while server.read_request(reader) is not None:
+            conn.sendall(b"HTTP/1.1 " + status + b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+
+    with RawServer(bodiless) as server, http(timeout=5) as client:
+        began = time.monotonic()
+        response = client.get(server.url)
+        assert response.content == b"" and time.monotonic() - began < 2
+        assert client.get(server.url).status_code == int(status[:3])
+        assert server.connections == 1
+
+
+@pytest.mark.parametrize(
+    ("variables", "proxied"),
+    [({"FTP_PROXY": "http://p:1"}, False), ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "*"}, False),
+     ({"ALL_PROXY": "http://p:1"}, True)],
+)  # fmt: skip
+def test_only_http_proxies_turn_the_transport_off(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], proxied: bool
+) -> None:
+    monkeypatch.delenv("FTP_PROXY", raising=False)
+    monkeypatch.delenv("ftp_proxy", raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert isinstance(transport_of(sdk("http://127.0.0.1:9")), StdlibTransport) is not proxied

@@ -216,41 +216,63 @@ def test_limits_stop_cleanly_and_keep_edits(repo: Path):
     assert result.status == "budget"
 
 
-def test_a_model_failing_in_a_row_is_stopped_as_stuck(repo: Path):
+def test_turns_of_failed_tool_calls_in_a_row_stop_as_stuck(repo: Path):
     before = (repo / "shop.py").read_bytes()
     wrong = {"content": [use("str_replace", path="/repo/shop.py", old_str="no such text", new_str="x")]}
-    others = [{"content": [use("view", path=f"/repo/missing{i}.py")]} for i in range(3)]
+    others = [{"content": [use("view", path=f"/repo/missing{i}.py"), use("view", path="/repo/nope")]} for i in range(3)]
     turns = [wrong, *others, wrong, wrong, *FIX[2:]]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        result = run(server, repo, settings=RunSettings(max_tool_errors=6))
+        result = run(server, repo, settings=RunSettings(max_failed_turns=6))
         assert server.remaining == 1 and not server.violations  # stopped before the seventh request
     assert result.status == "stuck" and result.turns == 6
-    assert "the last 6 tool calls all failed" in (result.error or "")
+    assert "every tool call failed in the last 6 turns" in (result.error or "")
     assert (repo / "shop.py").read_bytes() == before
     events = read_events(repo.parent / "run.jsonl")
     assert events[-1]["event"] == "end" and events[-1]["status"] == "stuck"
 
 
-def test_one_success_resets_the_failure_count(repo: Path):
-    wrong = {"content": [use("view", path="/repo/missing.py")]}
-    turns = [wrong, wrong, FIX[0], wrong, wrong, *FIX[2:]]
+def test_failures_in_one_turn_count_once_and_one_success_resets(repo: Path):
+    many = {"content": [use("view", path=f"/repo/missing{i}.py") for i in range(6)]}  # parallel calls, one turn
+    mixed = {"content": [use("view", path="/repo/missing.py"), use("view", path="/repo/shop.py")]}
+    turns = [many, many, mixed, many, many, *FIX[2:]]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        result = run(server, repo, settings=RunSettings(max_tool_errors=3))
+        result = run(server, repo, settings=RunSettings(max_failed_turns=3))
     assert result.status == "completed" and result.turns == 6
 
 
-def test_the_same_call_with_the_same_result_is_stopped_as_stuck(repo: Path):
+def test_the_same_calls_with_the_same_results_stop_as_stuck(repo: Path):
     again = {"content": [text("Let me look once more."), use("view", path="/repo/shop.py")]}
     with MessagesServer(Script.model_validate({"turns": [again] * 5 + FIX[2:]}), api_key=KEY) as server:
         result = run(server, repo, settings=RunSettings(max_repeats=4))
     assert result.status == "stuck" and result.turns == 4
-    assert "same tool call with the same result 4 times" in (result.error or "")
+    assert "same tool calls with the same results 4 turns in a row" in (result.error or "")
     # a view whose result changed in between (the file was edited) is not a repeat
     edit = {"content": [use("insert", path="/repo/shop.py", insert_line=0, insert_text="# note")]}
     view = {"content": [use("view", path="/repo/shop.py")]}
     with MessagesServer(Script.model_validate({"turns": [view, edit, view, edit, view, *FIX[2:]]}), api_key=KEY) as s:
         result = run(s, repo, settings=RunSettings(max_repeats=2))
     assert result.status == "completed"
+
+
+def test_a_follow_up_starts_the_stuck_counts_afresh(repo: Path):
+    from editor_agent.client import build_client
+    from editor_agent.editor import Editor
+    from editor_agent.loop import AgentLoop
+    from editor_agent.toolspec import resolve_model
+    from editor_agent.workspace import Workspace
+
+    wrong = {"content": [use("view", path="/repo/missing.py")]}
+    done = {"content": [text("Done.")], "stop_reason": "end_turn"}
+    turns = [wrong, wrong, done, wrong, wrong, done]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        resolved = resolve_model("claude-opus-4-5")
+        loop = AgentLoop(
+            build_client(Connection(base_url=server.url)), Editor(Workspace(repo), resolved.tool), resolved,
+            settings=RunSettings(max_failed_turns=3),
+        )  # fmt: skip
+        assert loop.run("first").status == "completed"
+        assert loop.follow_up("the check failed: try again").status == "completed"
+        assert not server.violations
 
 
 @pytest.mark.parametrize(
@@ -294,6 +316,19 @@ def test_a_gateway_path_keeps_retries_and_errors(repo: Path):
     with MessagesServer(Script.model_validate({"turns": denied}), api_key=KEY, path="/messages") as server:
         result = run(server, repo, connection=connection)
     assert result.status == "error" and "403" in (result.error or "") and "ANTHROPIC_API_KEY" in (result.error or "")
+
+
+def test_a_body_field_that_cannot_be_sent_ends_the_run_with_a_clear_error(repo: Path):
+    import datetime
+
+    turns = [{"content": [text("ok")], "stop_reason": "end_turn"}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        dated = Connection(body={"metadata": {"user_id": datetime.date(2025, 6, 1)}})
+        assert run(server, repo, connection=dated).status == "completed"  # a YAML date goes as ISO 8601
+        assert server.requests[0].body["metadata"] == {"user_id": "2025-06-01"}
+        result = run(server, repo, connection=Connection(body={"messages": []}))
+        assert len(server.requests) == 1  # nothing sent
+    assert result.status == "error" and "cannot build the request" in (result.error or "")
 
 
 def test_unauthorized_names_credential_not_value(repo: Path):

@@ -101,3 +101,35 @@ def test_long_text_and_tool_input_in_many_pieces():
     message = dict(MESSAGE, content=[{"type": "text", "text": "word " * 5000}, big])
     data = b"".join(encode(event) for event in message_events(message))
     assert read_streamed_reply([data])["content"] == message["content"]
+
+
+def test_empty_input_pieces_keep_the_input_given_at_block_start():
+    events = [
+        {"type": "message_start", "message": {"id": "m", "role": "assistant", "content": [], "usage": {}}},
+        {"type": "content_block_start", "index": 0,
+         "content_block": {"type": "tool_use", "id": "t1", "name": "x", "input": {"command": "view", "path": "/r"}}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": ""}},
+        {"type": "content_block_stop", "index": 0},
+        {"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 3}},
+        {"type": "message_stop"},
+    ]  # fmt: skip
+    data = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
+    assert read_streamed_reply([data])["content"][0]["input"] == {"command": "view", "path": "/r"}
+
+
+def test_empty_events_and_bare_data_fields():
+    assert list(server_sent_events([b'data\ndata: {"a":\ndata\ndata: 1}\n\n'])) == [b'\n{"a":\n\n1}']
+    data = wire().replace(b"event: content_block_stop", b"event: ping\ndata:\n\nevent: content_block_stop", 1)
+    assert read_streamed_reply([data])["content"] == MESSAGE["content"]
+
+
+def test_extra_body_fields_are_sent_as_the_sdk_sends_them():
+    import datetime
+
+    params = {"model": "m", "messages": [{"role": "user", "content": "x"}]}
+    extra = {"metadata": {"since": datetime.date(2025, 6, 1)}, "tags": {"a"}}
+    assert json.loads(RequestEncoder().encode(params, extra))["metadata"] == {"since": "2025-06-01"}
+    with pytest.raises(ValueError, match="`messages` is the conversation"):
+        RequestEncoder().encode(params, {"messages": []})
+    with pytest.raises(TypeError, match="holds a object"):
+        RequestEncoder().encode(params, {"metadata": object()})

@@ -72,11 +72,11 @@ def test_run_stuck_exits_1_and_keeps_the_file(repo: Path):
     wrong = {"content": [use("str_replace", path="/repo/shop.py", old_str="absent", new_str="x")]}
     with MessagesServer(Script.model_validate({"turns": [wrong] * 3 + FIX[2:]}), api_key=KEY) as server:
         env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
-        args = ["--workspace", str(repo), "--model", "claude-opus-4-5", "--max-tool-errors", "2", "--json", "x"]
+        args = ["--workspace", str(repo), "--model", "claude-opus-4-5", "--max-failed-turns", "2", "--json", "x"]
         done = editor_agent("run", *args, env=env)
     assert done.returncode == 1, done.stderr
     result = json.loads(done.stdout)
-    assert result["status"] == "stuck" and result["turns"] == 2 and "2 tool calls all failed" in result["error"]
+    assert result["status"] == "stuck" and result["turns"] == 2 and "failed in the last 2 turns" in result["error"]
     assert (repo / "shop.py").read_bytes() == before
 
 

@@ -15,7 +15,7 @@ The task file (YAML; the top-level settings are defaults every task inherits):
 ```yaml
 model: claude-opus-4-5        # a task's own value wins, then the command line, then these
 max_turns: 30                 # also max_total_tokens, max_cost, timeout, max_output_tokens, thinking,
-max_cost: 0.50                #   rounds, check_timeout: at the top or on a task
+max_cost: 0.50                #   max_failed_turns, max_repeats, rounds, check_timeout: at the top or on a task
 workspace: .                  # relative to the current directory; --workspace overrides it
 tasks:
   - name: fix-discount        # letters, digits, . _ -; names the task's transcript and patch files

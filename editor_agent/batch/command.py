@@ -39,7 +39,7 @@ def add_batch_parser(commands: Any) -> argparse.ArgumentParser:
     add_workspace_flags(parser)
     add_run_flags(parser)
     # None: not given here, so the task file's value (or the built-in default) applies
-    parser.set_defaults(workspace=None, max_turns=None)
+    parser.set_defaults(workspace=None, max_turns=None, max_failed_turns=None, max_repeats=None)
     return parser
 
 
@@ -56,6 +56,7 @@ def _shared(args: argparse.Namespace) -> Shared:
             raise ValueError(f"--thinking takes a token budget or 'adaptive', not {thinking!r}") from None
     overrides = Limits(model=args.model, max_turns=args.max_turns, max_total_tokens=args.max_total_tokens,
                        max_cost=args.max_cost, timeout=args.timeout, max_output_tokens=args.max_output_tokens,
+                       max_failed_turns=args.max_failed_turns, max_repeats=args.max_repeats,
                        thinking=thinking)  # fmt: skip
     return Shared(overrides=overrides, mount=args.mount, tool=args.tool, policy=policy_from_flags(args),
                   strict=args.strict, max_characters=args.max_characters, cache=not args.no_cache,

@@ -67,6 +67,7 @@ def _options(task: Limits, shared: Shared, top: Limits, workspace: Path, model: 
     def pick(name: str) -> object:
         return _pick(name, task, shared, top)
 
+    stuck = {name: pick(name) for name in ("max_failed_turns", "max_repeats") if pick(name) is not None}
     settings = RunSettings.model_validate(
         {
             "max_turns": pick("max_turns") or DEFAULT_MAX_TURNS,
@@ -76,6 +77,7 @@ def _options(task: Limits, shared: Shared, top: Limits, workspace: Path, model: 
             "max_output_tokens": pick("max_output_tokens"),
             "thinking": pick("thinking"),
             "cache": shared.cache,
+            **stuck,  # unset: RunSettings' defaults
         }
     )
     return RunOptions(workspace=workspace, model=model, mount=shared.mount, tool=shared.tool, policy=shared.policy,

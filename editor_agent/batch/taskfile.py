@@ -38,6 +38,8 @@ class Limits(BaseModel):
     max_cost: float | None = Field(default=None, gt=0)
     timeout: float | None = Field(default=None, gt=0)
     max_output_tokens: int | None = Field(default=None, ge=1)
+    max_failed_turns: int | None = Field(default=None, ge=1)
+    max_repeats: int | None = Field(default=None, ge=2)
     thinking: int | Literal["adaptive"] | None = None
     rounds: int | None = Field(default=None, ge=1)
     check_timeout: float | None = Field(default=None, gt=0)
