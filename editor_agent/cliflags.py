@@ -43,6 +43,7 @@ def add_workspace_flags(
     group.add_argument("--mount", default=mount, help="the path the model sees for the workspace (default /repo)")
     group.add_argument("--strict", action="store_true", help="exact matching only: no tolerant tiers (for CI)")
     group.add_argument("--read-only", action="store_true", help="refuse every write: the model can only look")
+    group.add_argument("--no-images", action="store_true", help="refuse image files as binary instead of showing them")
     group.add_argument("--max-file-bytes", type=POSITIVE, help="refuse files larger than this (default 10 MiB)")
     group.add_argument("--hide", action="append", default=[], metavar="GLOB", help="also hide paths matching GLOB")
     group.add_argument("--protect", action="append", default=[], metavar="GLOB",
@@ -128,13 +129,14 @@ def job_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def policy_from_flags(args: argparse.Namespace) -> Policy:
-    """The default policy, extended by --hide/--protect and --max-file-bytes."""
+    """The default policy, extended by --hide/--protect, --max-file-bytes, --read-only and --no-images."""
     defaults = Policy()
     return Policy(
         hidden=defaults.hidden + tuple(args.hide),
         read_only=defaults.read_only + tuple(args.protect),
         max_file_bytes=args.max_file_bytes or defaults.max_file_bytes,
         read_only_workspace=args.read_only,
+        images=not args.no_images,
     )
 
 

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -18,13 +18,14 @@ from . import messages
 from .commands import Create, Insert, StrReplace, UndoEdit, View, parse_command
 from .errors import ToolError
 from .history import History, digest
+from .images import image_block
 from .journal import Journal
 from .matching import Match, describe_lines, find_tolerant, multiple_matches_error, not_found_hints, occurrences
 from .outline import outline
 from .staleness import SeenFiles, short_diff
 from .textfile import TextFile, count_lines, line_offset, lines_back, lines_forward, number_lines, split_lines
 from .toolspec import ToolSpec
-from .workspace import Snapshot, Target, Workspace
+from .workspace import Snapshot, Target, Workspace, human_size
 
 if TYPE_CHECKING:
     from .watch import WorkspaceWatcher
@@ -49,9 +50,9 @@ Approver = Callable[[Proposal], "str | None"]  # None approves; a string is the 
 
 
 class ToolResult(BaseModel):
-    """What goes back to the model in a `tool_result` block."""
+    """What goes back to the model in a `tool_result` block: text, or blocks (text and an image)."""
 
-    content: str
+    content: str | list[dict[str, Any]]
     is_error: bool = False
 
 
@@ -94,7 +95,11 @@ class Editor:
         with self._lock:
             result = self._run(raw_input)
             notes = self._outside_notes(raw_input) if self.watcher is not None else ""
-            return result.model_copy(update={"content": result.content + notes}) if notes else result
+            if not notes:
+                return result
+            if isinstance(result.content, list):
+                return result.model_copy(update={"content": [*result.content, {"type": "text", "text": notes}]})
+            return result.model_copy(update={"content": result.content + notes})
 
     def _outside_notes(self, raw_input: object) -> str:
         """Notes on files the model has seen that someone else changed, other than this call's own file."""
@@ -242,9 +247,15 @@ class Editor:
 
     # --- commands ---------------------------------------------------------------------
 
-    def view(self, command: View) -> str:
+    def view(self, command: View) -> str | list[dict[str, Any]]:
         target = self.workspace.resolve(command.path)
         kind = self._kind_of_existing(target)
+        image = self.workspace.read_image(target) if kind == "file" and command.view_range is None else None
+        if image is not None:
+            data, info = image
+            text = messages.IMAGE_VIEW.format(path=target.display, kind=info.kind, width=info.width,
+                                              height=info.height, size=human_size(len(data)))  # fmt: skip
+            return [{"type": "text", "text": text}, image_block(data, info)]
         if kind == "directory":
             if command.view_range is not None:
                 raise ToolError(messages.VIEW_RANGE_ON_DIRECTORY)

@@ -36,6 +36,11 @@ FILE_TOO_LARGE_RANGE = (
 )
 FILE_TOO_LARGE_NONE = " It cannot be viewed or edited with this tool."
 FILE_NOT_TEXT = "The file {path} is not a text file ({kind}, {size}); the text editor can only view and edit text."
+IMAGE_VIEW = "The file {path} is a {kind} image, {width}x{height} pixels ({size}). Here it is:"
+IMAGE_TOO_LARGE = (
+    "The file {path} is a {kind} image, {width}x{height} pixels ({size}), too large to show: images are shown "
+    "up to {side} pixels a side and {limit}."
+)
 FILE_READ_ONLY = "The file {path} is read-only (mode {mode}); it cannot be changed."
 FILE_CHANGED = (
     "The file {path} changed on disk while this edit was being made; nothing was written. "

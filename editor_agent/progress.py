@@ -16,7 +16,7 @@ class Progress:
     def turn(self, number: int) -> None: ...
     def text(self, delta: str) -> None: ...
     def end_of_reply(self) -> None: ...
-    def tool(self, tool_input: Any, content: str, is_error: bool) -> None: ...
+    def tool(self, tool_input: Any, content: str | list[dict[str, Any]], is_error: bool) -> None: ...
     def retry(self, reason: str, wait: float) -> None: ...
 
 
@@ -44,10 +44,11 @@ class ConsoleProgress(Progress):
         if self._mid_line:
             self._line("")
 
-    def tool(self, tool_input: Any, content: str, is_error: bool) -> None:
+    def tool(self, tool_input: Any, content: str | list[dict[str, Any]], is_error: bool) -> None:
         command = tool_input.get("command", "?") if isinstance(tool_input, dict) else "?"
         path = tool_input.get("path", "") if isinstance(tool_input, dict) else ""
-        outcome = "error: " + content.splitlines()[0][:160] if is_error else "ok"
+        first = content.splitlines()[0][:160] if isinstance(content, str) and content else ""
+        outcome = "error: " + first if is_error else "ok"
         self._line(f"  {'✗' if is_error else '✓'} {command} {path} — {outcome}")
 
     def retry(self, reason: str, wait: float) -> None:

@@ -20,11 +20,13 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import messages
+from . import images, messages
 from .errors import ToolError
+from .images import ImageInfo
 from .textfile import NotTextError, TextFile
 
 _UMASK = os.umask(0)
@@ -56,6 +58,7 @@ class Policy(BaseModel):
     max_file_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     max_view_bytes: int = Field(default=256 * 1024 * 1024, gt=0)  # larger files can still be viewed by range
     read_only_workspace: bool = False  # a dry look: every write is refused
+    images: bool = True  # `view` of a PNG, JPEG, GIF or WebP file shows the image to the model
 
     def match(self, relative: str, patterns: tuple[str, ...]) -> str | None:
         """The first pattern that matches the relative path, or None."""
@@ -221,17 +224,8 @@ class Workspace:
 
         `ranged` reads for a `view_range`, which may look into files up to `max_view_bytes`.
         """
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-        try:
-            fd = os.open(target.real, flags)
-        except FileNotFoundError:
-            raise ToolError(messages.PATH_NOT_FOUND.format(path=target.display)) from None
-        except OSError as exc:
-            raise ToolError(messages.IO_READ.format(path=target.display, reason=exc.strerror)) from None
-        with os.fdopen(fd, "rb") as handle:
+        with self._open_regular(target) as handle:
             info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise ToolError(messages.PATH_SPECIAL.format(path=target.display, kind=_kind(info.st_mode)))
             limit = (
                 max(self.policy.max_file_bytes, self.policy.max_view_bytes) if ranged else self.policy.max_file_bytes
             )
@@ -260,6 +254,49 @@ class Workspace:
                 messages.FILE_NOT_TEXT.format(path=target.display, kind=exc.kind, size=human_size(len(data)))
             ) from None
         return Snapshot(data=data, text=text, stat=info)
+
+    def _open_regular(self, target: Target) -> BinaryIO:
+        """The file open for reading, never through a link and never blocking; special files refused."""
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            fd = os.open(target.real, flags)
+        except FileNotFoundError:
+            raise ToolError(messages.PATH_NOT_FOUND.format(path=target.display)) from None
+        except OSError as exc:
+            raise ToolError(messages.IO_READ.format(path=target.display, reason=exc.strerror)) from None
+        handle = os.fdopen(fd, "rb")
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            handle.close()
+            raise ToolError(messages.PATH_SPECIAL.format(path=target.display, kind=_kind(mode)))
+        return handle
+
+    def read_image(self, target: Target) -> tuple[bytes, ImageInfo] | None:
+        """The bytes and kind of an image file the model can be shown, or None if it is no such image.
+
+        Only names with an image suffix are looked into; an image too large for the API is an error.
+        """
+        if not self.policy.images or posixpath.splitext(target.real.name)[1].lower() not in images.SUFFIXES:
+            return None
+        with self._open_regular(target) as handle:
+            data = handle.read(images.MAX_BYTES + 1)
+        info = images.identify(data)
+        if info is None:
+            return None
+        if info.too_large or len(data) > images.MAX_BYTES:
+            size = human_size(os.stat(target.real).st_size)
+            raise ToolError(
+                messages.IMAGE_TOO_LARGE.format(
+                    path=target.display,
+                    kind=info.kind,
+                    width=info.width,
+                    height=info.height,
+                    size=size,
+                    side=images.MAX_SIDE,
+                    limit=human_size(images.MAX_BYTES),
+                )  # fmt: skip
+            )
+        return data, info
 
     def peek(self, real: Path) -> tuple[bytes | None, os.stat_result | None]:
         """The bytes and stat of a workspace file by real path, or (None, None) if it is gone, not a
