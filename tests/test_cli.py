@@ -121,7 +121,15 @@ def test_exec_policy_flags(tmp_path: Path):
         ]
     )
     done = cli(
-        "exec", "--workspace", str(tmp_path), "--model", "claude-sonnet-4-5", "--hide", "gen", "--protect", "*.json",
+        "exec",
+        "--workspace",
+        str(tmp_path),
+        "--model",
+        "claude-sonnet-4-5",
+        "--hide",
+        "gen",
+        "--protect",
+        "*.json",
         stdin=stdin,
     )
     first, second = (json.loads(line) for line in done.stdout.splitlines())
