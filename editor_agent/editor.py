@@ -18,14 +18,14 @@ from . import messages
 from .commands import Create, Insert, StrReplace, UndoEdit, View, parse_command
 from .errors import ToolError
 from .history import History, digest
-from .images import image_block
+from .images import ImageBudget, image_block, size_text
 from .journal import Journal
 from .matching import Match, describe_lines, find_tolerant, multiple_matches_error, not_found_hints, occurrences
 from .outline import outline
 from .staleness import SeenFiles, short_diff
 from .textfile import TextFile, count_lines, line_offset, lines_back, lines_forward, number_lines, split_lines
 from .toolspec import ToolSpec
-from .workspace import Snapshot, Target, Workspace, human_size
+from .workspace import Snapshot, Target, Workspace
 
 if TYPE_CHECKING:
     from .watch import WorkspaceWatcher
@@ -89,6 +89,7 @@ class Editor:
         self.approve = approve  # asked before every write; may refuse with a reason
         self._failures: dict[Path, int] = {}  # failed str_replace calls in a row, per file
         self._notified: set[tuple[Path, str]] = set()
+        self.image_budget = ImageBudget()  # the images this conversation has shown, against the API's limits
 
     def run(self, raw_input: object) -> ToolResult:
         """Execute one `tool_use.input`; errors come back as `is_error` results."""
@@ -253,9 +254,13 @@ class Editor:
         image = self.workspace.read_image(target) if kind == "file" and command.view_range is None else None
         if image is not None:
             data, info = image
-            text = messages.IMAGE_VIEW.format(path=target.display, kind=info.kind, width=info.width,
-                                              height=info.height, size=human_size(len(data)))  # fmt: skip
-            return [{"type": "text", "text": text}, image_block(data, info)]
+            facts = {"path": target.display, "kind": info.kind, "width": info.width, "height": info.height,
+                     "size": size_text(len(data))}  # fmt: skip
+            reason = self.image_budget.refusal(info, len(data))
+            if reason is not None:
+                raise ToolError(messages.IMAGE_REFUSED.format(**facts, reason=reason))
+            self.image_budget.add(info, len(data))
+            return [{"type": "text", "text": messages.IMAGE_VIEW.format(**facts)}, image_block(data, info)]
         if kind == "directory":
             if command.view_range is not None:
                 raise ToolError(messages.VIEW_RANGE_ON_DIRECTORY)
@@ -310,8 +315,8 @@ class Editor:
         self._allow("create", target, None, [data])
         if self.journal is not None:
             self.journal.before_write(target.real, None, digest([data]))
-            self.journal.before_directories(self.workspace.missing_parents(target))
-        directories = self.workspace.create(target, data)
+        record = self.journal.before_directories if self.journal is not None else None
+        directories = self.workspace.create(target, data, before_directories=record)
         self.originals.setdefault(target.display, (target.real, None))
         self.writes += 1
         if self.keeps_history:

@@ -62,6 +62,18 @@ class RunResult(BaseModel):
     diff: str = ""
 
 
+def _tool_result_images(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The image blocks inside the tool results of a conversation."""
+    found = []
+    for message in messages:
+        if message["role"] != "user" or isinstance(message["content"], str):
+            continue
+        for block in message["content"]:
+            if block.get("type") == "tool_result" and isinstance(block.get("content"), list):
+                found += [part for part in block["content"] if part.get("type") == "image"]
+    return found
+
+
 class _Stop(Exception):
     def __init__(self, status: Status, error: str | None = None) -> None:
         super().__init__(error or status)
@@ -123,6 +135,8 @@ class AgentLoop:
         for event in events:
             if event["event"] == "message":
                 self._add({"role": event["role"], "content": event["content"]})
+        for block in _tool_result_images(self.messages):  # they count against the request's limits again
+            self.editor.image_budget.add_block(block)
         self.turns = sum(1 for e in events if e["event"] == "response")
         for event in events:
             if event["event"] == "response":
@@ -332,9 +346,8 @@ class AgentLoop:
         self._append({"role": "assistant", "content": content})
         cut = content[-1] if content[-1].get("type") == "tool_use" else None
         results = []
-        for block in content:
-            if block.get("type") != "tool_use":
-                continue
+        uses = [block for block in content if block.get("type") == "tool_use"]
+        for block in uses:
             if block is cut:
                 message = prompts.CUT_OFF_TOOL.format(name=cut.get("name"))
                 results.append({"type": "tool_result", "tool_use_id": cut["id"], "content": message, "is_error": True})
@@ -342,6 +355,10 @@ class AgentLoop:
                 results.append(self._tool_result(block))
         note = prompts.CUT_OFF.format(max_tokens=self._max_tokens())
         self._append({"role": "user", "content": [*results, {"type": "text", "text": note}]})
+        if uses:
+            self._note_turn(uses, results)
+            if self.after_tools is not None:
+                self.after_tools(self.turns)
 
     # --- bookkeeping -------------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ IMAGE_TOO_LARGE = (
     "The file {path} is a {kind} image, {width}x{height} pixels ({size}), too large to show: images are shown "
     "up to {side} pixels a side and {limit}."
 )
+IMAGE_REFUSED = "The file {path} is a {kind} image, {width}x{height} pixels ({size}), but it cannot be shown: {reason}."
 FILE_READ_ONLY = "The file {path} is read-only (mode {mode}); it cannot be changed."
 FILE_CHANGED = (
     "The file {path} changed on disk while this edit was being made; nothing was written. "

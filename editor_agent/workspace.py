@@ -274,28 +274,26 @@ class Workspace:
     def read_image(self, target: Target) -> tuple[bytes, ImageInfo] | None:
         """The bytes and kind of an image file the model can be shown, or None if it is no such image.
 
-        Only names with an image suffix are looked into; an image too large for the API is an error.
+        Only names with an image suffix are looked into; an image over the size limits is an error.
         """
-        if not self.policy.images or posixpath.splitext(target.real.name)[1].lower() not in images.SUFFIXES:
+        names = (target.display, target.real.name)
+        if not self.policy.images or not any(posixpath.splitext(n)[1].lower() in images.SUFFIXES for n in names):
             return None
+        limit = min(images.MAX_BYTES, self.policy.max_file_bytes)
         with self._open_regular(target) as handle:
-            data = handle.read(images.MAX_BYTES + 1)
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.read(min(size, limit) + 1)
         info = images.identify(data)
         if info is None:
             return None
-        if info.too_large or len(data) > images.MAX_BYTES:
-            size = human_size(os.stat(target.real).st_size)
+        if info.too_large or len(data) > limit:
             raise ToolError(
                 messages.IMAGE_TOO_LARGE.format(
-                    path=target.display,
-                    kind=info.kind,
-                    width=info.width,
-                    height=info.height,
-                    size=size,
-                    side=images.MAX_SIDE,
-                    limit=human_size(images.MAX_BYTES),
-                )  # fmt: skip
-            )
+                    path=target.display, kind=info.kind, width=info.width, height=info.height,
+                    size=images.size_text(max(size, len(data))), side=images.MAX_SIDE,
+                    limit=images.size_text(limit),
+                )
+            )  # fmt: skip
         return data, info
 
     def peek(self, real: Path) -> tuple[bytes | None, os.stat_result | None]:
@@ -428,8 +426,14 @@ class Workspace:
             return True
         return self.current_bytes(target) == before.data
 
-    def create(self, target: Target, data: bytes) -> list[str]:
-        """Create a new file (never replacing one), making missing parents; returns them."""
+    def create(
+        self, target: Target, data: bytes, before_directories: Callable[[list[Path]], None] | None = None
+    ) -> list[str]:
+        """Create a new file (never replacing one), making missing parents; returns them.
+
+        `before_directories` hears of the directories about to be made (an undo journal), only once
+        it is certain they can be.
+        """
         self.check_writable(target)
         created: list[str] = []
         missing = self.missing_parents(target)
@@ -440,6 +444,8 @@ class Workspace:
                     path=target.display, parent=self.display(parent.relative_to(self.root).as_posix())
                 )
             )
+        if missing and before_directories is not None:
+            before_directories(missing)
         try:
             for directory in reversed(missing):
                 directory.mkdir()

@@ -541,3 +541,21 @@ def test_stuck_limits_come_from_the_command_line_the_file_or_the_defaults(tmp_pa
     default = RunSettings().max_failed_turns
     assert limits() == [(default, 6), (3, 6)]
     assert limits("--max-failed-turns", "2", "--max-repeats", "3") == [(2, 3), (3, 3)]  # a task's own value wins
+
+
+def test_undo_of_a_merge_removes_the_directories_it_made(repo: Path):
+    import git as gitpython
+
+    from editor_agent.batch.merge import Merger
+    from editor_agent.journal import undo_run
+
+    patch = "diff --git a/pkg/sub/new.py b/pkg/sub/new.py\nnew file mode 100644\n--- /dev/null\n"
+    patch += "+++ b/pkg/sub/new.py\n@@ -0,0 +1 @@\n+x = 1\n"
+    (repo / "pkg").mkdir()
+    (repo / "pkg" / "keep.txt").write_text("the user's\n")
+    merger = Merger(gitpython.Repo(repo), repo, "batch-1")
+    assert merger.apply(patch, ["pkg/sub/new.py"]).merged
+    merger.close()
+    report = undo_run(repo, "batch-1")
+    assert report.removed == ["pkg/sub/new.py"] and report.removed_directories == ["pkg/sub"]
+    assert (repo / "pkg" / "keep.txt").is_file()

@@ -15,6 +15,7 @@ import pytest
 
 from editor_agent import Editor
 from editor_agent.images import MAX_BYTES, identify
+from editor_agent.settings import RunSettings
 from editor_agent.workspace import Policy
 
 from .test_loop import KEY, run, text, use
@@ -120,3 +121,61 @@ def test_exec_prints_the_blocks_and_no_images_refuses(root: Path):
     refused = subprocess.run([*args, "--no-images"], input=line, capture_output=True, text=True, timeout=60)
     assert json.loads(shown.stdout)["content"][1]["source"]["media_type"] == "image/webp"
     assert json.loads(refused.stdout)["is_error"] is True
+
+
+@pytest.mark.parametrize(
+    "data",
+    [png(0, 0), png(10, 0), b"GIF89a\x00\x00\x05\x00\x00\x00\x00;", jpeg(0, 16), WEBP_VP8[:-4] + b"\x00\x00\x10\x00"],
+)
+def test_an_image_with_an_empty_side_is_not_one_to_show(data: bytes):
+    assert identify(data) is None  # the API refuses it, and a refused image fails every later request
+
+
+def test_the_file_size_limit_applies_to_images_too(root: Path, make_editor: Callable[..., Editor]):
+    (root / "big.png").write_bytes(png(100, 100, padding=50_000))
+    result = make_editor(policy=Policy(max_file_bytes=10_000)).run({"command": "view", "path": "/repo/big.png"})
+    assert result.is_error and "too large to show" in result.content and "9.77 KiB" in result.content
+
+
+def test_past_twenty_images_only_small_ones_are_shown(root: Path, make_editor: Callable[..., Editor]):
+    editor = make_editor()
+    for index in range(20):
+        (root / f"wide{index}.png").write_bytes(png(2500, 4))
+        assert not editor.run({"command": "view", "path": f"/repo/wide{index}.png"}).is_error
+    (root / "small.png").write_bytes(png(100, 100))
+    refused = editor.run({"command": "view", "path": "/repo/small.png"})
+    assert refused.is_error and "at most 2000 pixels a side" in refused.content
+    assert isinstance(make_editor().run({"command": "view", "path": "/repo/small.png"}).content, list)
+
+
+def test_the_budget_of_a_conversation():
+    from editor_agent.images import BUDGET_BASE64, MAX_IMAGES, ImageBudget, ImageInfo
+
+    small = ImageInfo("PNG", "image/png", 100, 100)
+    budget = ImageBudget()
+    for _ in range(MAX_IMAGES):
+        assert budget.refusal(small, 1000) is None
+        budget.add(small, 1000)
+    assert "100 images" in (budget.refusal(small, 1000) or "")
+    heavy = ImageBudget()
+    heavy.add(small, BUDGET_BASE64 // 4 * 3 - 3000)
+    assert heavy.refusal(small, 1500) is None and "kept for images" in (heavy.refusal(small, 6000) or "")
+
+
+def test_a_resumed_run_counts_the_images_already_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from editor_agent.testing import MessagesServer, Script
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for index in range(21):
+        (repo / f"wide{index}.png").write_bytes(png(2500, 4))
+    views = [{"content": [use("view", path=f"/repo/wide{index}.png")]} for index in range(21)]
+    turns = [*views[:20], {"fault": "drop"}, *views[20:], {"content": [text("ok")]}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        interrupted = run(server, repo, "look at them all", settings=RunSettings(stream_retries=0))
+        assert interrupted.status == "error"
+        resumed = run(server, repo, resume_from=Path(interrupted.transcript or ""))
+        assert not server.violations
+        last = server.requests[-1].body["messages"][-1]["content"][0]
+    assert resumed.status == "completed" and last["is_error"] and "at most 2000 pixels" in last["content"]

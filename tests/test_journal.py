@@ -98,3 +98,15 @@ def test_torn_last_journal_line_is_ignored(root: Path):
     with open(journal, "a") as handle:
         handle.write('{"path": "a.py", "wro')
     assert undo_run(root).restored == ["a.py"]
+
+
+def test_a_create_that_fails_records_no_directories(root: Path):
+    (root / "a").write_text("a file where a directory would go\n")
+    editor = session(root)
+    assert editor.run({"command": "create", "path": "a/b/c.py", "file_text": "x\n"}).is_error
+    assert editor.journal is not None
+    editor.journal.close()
+    (root / "a").unlink()
+    (root / "a" / "b").mkdir(parents=True)  # the user's own, made later
+    report = undo_run(root)
+    assert report.removed_directories == [] and (root / "a" / "b").is_dir()

@@ -254,6 +254,18 @@ def test_the_same_calls_with_the_same_results_stop_as_stuck(repo: Path):
     assert result.status == "completed"
 
 
+def test_a_continued_reply_counts_as_a_turn_for_the_stuck_limits(repo: Path):
+    bad = {"content": [use("view", path="/repo/missing.py")]}
+    ok_cut = {"content": [use("view", path="/repo/shop.py"), text("and then")], "stop_reason": "max_tokens"}
+    with MessagesServer(Script.model_validate({"turns": [bad, ok_cut, bad, *FIX[2:]]}), api_key=KEY) as server:
+        assert run(server, repo, settings=RunSettings(max_failed_turns=2)).status == "completed"
+    view = {"content": [use("view", path="/repo/shop.py")]}
+    other = use("view", path="/repo/shop.py", view_range=[1, 1])
+    other_cut = {"content": [other, text("so")], "stop_reason": "max_tokens"}
+    with MessagesServer(Script.model_validate({"turns": [view, other_cut, view, *FIX[2:]]}), api_key=KEY) as server:
+        assert run(server, repo, settings=RunSettings(max_repeats=2)).status == "completed"
+
+
 def test_a_follow_up_starts_the_stuck_counts_afresh(repo: Path):
     from editor_agent.client import build_client
     from editor_agent.editor import Editor

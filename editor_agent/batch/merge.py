@@ -54,6 +54,16 @@ class _Saved:
             os.chmod(path, self.mode)
 
 
+def _absent_parents(path: Path, top: Path) -> list[Path]:
+    """The directories above `path`, up to `top`, that do not exist yet (deepest first)."""
+    absent = []
+    parent = path.parent
+    while parent != top and top in parent.parents and not parent.exists():
+        absent.append(parent)
+        parent = parent.parent
+    return absent
+
+
 @dataclass
 class MergeOutcome:
     merged: bool
@@ -75,6 +85,7 @@ class Merger:
     def apply(self, patch: str, paths: list[str]) -> MergeOutcome:
         """Apply one task's patch (touching `paths`) completely, or not at all."""
         saved = {path: _Saved.of(self.top / path) for path in paths}
+        absent = {path: _absent_parents(self.top / path, self.top) for path in paths}
         try:
             conflicts = gitsafety.apply_patch(self.repo, patch)
         except gitsafety.GitSafetyError as exc:
@@ -83,7 +94,7 @@ class Merger:
         if conflicts:
             self._put_back(saved)
             return MergeOutcome(False, conflicts)
-        self._record(saved)
+        self._record(saved, absent)
         self.merged_paths.extend(p for p in paths if p not in self.merged_paths)
         return MergeOutcome(True)
 
@@ -91,7 +102,7 @@ class Merger:
         for path, before in saved.items():
             before.put_back(self.top / path, self.top)
 
-    def _record(self, saved: dict[str, _Saved]) -> None:
+    def _record(self, saved: dict[str, _Saved], absent: dict[str, list[Path]]) -> None:
         for path, before in saved.items():
             real = self.top / path
             if before.link is not None or not real.is_file() or self.workspace not in (real.parents):
@@ -99,6 +110,9 @@ class Merger:
             if self._journal is None:
                 self._journal = Journal(self.workspace, self.batch_id)
             self._journal.before_write(real, before.data, hashlib.sha256(real.read_bytes()).hexdigest())
+            made = [d for d in absent[path] if self.workspace in d.parents and d.is_dir()]
+            if made:  # directories git made for a new file: undo takes them away again while empty
+                self._journal.before_directories(made)
 
     def close(self) -> None:
         if self._journal is not None:

@@ -12,12 +12,15 @@ later request reads the longest cached prefix that ends at one of its breakpoint
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
 import threading
 from dataclasses import dataclass
 from typing import Any
+
+from ..images import identify
 
 TEXT_EDITOR_OVERHEAD = 700
 """Extra input tokens the docs list for every text editor tool version."""
@@ -35,7 +38,23 @@ def tokens_of_text(text: str) -> int:
 
 
 def tokens_of(value: Any) -> int:
+    """About four characters a token; an image counts by its pixels, as the API counts it."""
+    if isinstance(value, dict):
+        if value.get("type") == "image":
+            return _image_tokens(value)
+        if value.get("type") == "tool_result" and isinstance(value.get("content"), list):
+            rest = {k: v for k, v in value.items() if k != "content"}
+            return tokens_of(rest) + sum(tokens_of(part) for part in value["content"])
     return math.ceil(len(canonical(value)) / 4)
+
+
+def _image_tokens(block: dict[str, Any]) -> int:
+    """width x height / 750, at most about 1,600 (the API scales larger images down first)."""
+    try:
+        info = identify(base64.b64decode((block.get("source") or {}).get("data", ""), validate=True))
+    except ValueError:
+        info = None
+    return 1600 if info is None else max(1, min(1600, info.width * info.height // 750))
 
 
 def _without_cache_control(block: Any) -> Any:
