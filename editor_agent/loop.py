@@ -8,6 +8,7 @@ does the HTTP, the retries of 429/5xx (honouring `retry-after`) and the streamin
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -137,6 +138,12 @@ class AgentLoop:
                 self._add({"role": event["role"], "content": event["content"]})
         for block in _tool_result_images(self.messages):  # they count against the request's limits again
             self.editor.image_budget.add_block(block)
+        for asked, answered in itertools.pairwise(self.messages):  # the stuck limits count on
+            uses = [b for b in asked["content"] if asked["role"] == "assistant" and isinstance(b, dict)]
+            uses = [b for b in uses if b.get("type") == "tool_use"]
+            results = [b for b in answered["content"] if isinstance(b, dict) and b.get("type") == "tool_result"]
+            if uses and len(results) == len(uses):
+                self._note_turn(uses, results)
         self.turns = sum(1 for e in events if e["event"] == "response")
         for event in events:
             if event["event"] == "response":
@@ -148,7 +155,9 @@ class AgentLoop:
             uses = [b for b in last["content"] if isinstance(b, dict) and b.get("type") == "tool_use"]
             if not uses:
                 return self._finish("completed", stop_reason="end_turn")
-            self._append({"role": "user", "content": [self._tool_result(use, done) for use in uses]})
+            results = [self._tool_result(use, done) for use in uses]
+            self._append({"role": "user", "content": results})
+            self._note_turn(uses, results)
         return self._loop()
 
     def _loop(self) -> RunResult:

@@ -266,6 +266,18 @@ def test_a_continued_reply_counts_as_a_turn_for_the_stuck_limits(repo: Path):
         assert run(server, repo, settings=RunSettings(max_repeats=2)).status == "completed"
 
 
+def test_a_resumed_run_keeps_counting_toward_the_stuck_limits(repo: Path, tmp_path: Path):
+    bad = {"content": [use("view", path="/repo/missing.py")]}
+    turns = [bad, bad, {"fault": "drop"}, bad, *FIX[2:]]
+    settings = RunSettings(max_failed_turns=3, stream_retries=0)
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        first = run(server, repo, settings=settings, transcript=tmp_path / "t.jsonl")
+        assert first.status == "error" and first.turns == 3
+        second = run(server, repo, settings=settings, resume_from=tmp_path / "t.jsonl")
+        assert not server.violations and server.remaining == 1
+    assert second.status == "stuck" and "last 3 turns" in (second.error or "")
+
+
 def test_a_follow_up_starts_the_stuck_counts_afresh(repo: Path):
     from editor_agent.client import build_client
     from editor_agent.editor import Editor
