@@ -9,7 +9,6 @@ does the HTTP, the retries of 429/5xx (honouring `retry-after`) and the streamin
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from collections.abc import Callable
 from typing import Any, Literal, cast
@@ -113,7 +112,7 @@ class AgentLoop:
         self.started = time.monotonic()
         self._encoder = RequestEncoder()
         self._failed_turns = 0
-        self._last_turn: str | None = None
+        self._last_turn: list[tuple[Any, ...]] | None = None
         self._repeats = 0
 
     # --- the loop, top to bottom --------------------------------------------------------
@@ -336,8 +335,7 @@ class AgentLoop:
         calls, same results), so that a model going in circles is stopped rather than paid for."""
         self._failed_turns = self._failed_turns + 1 if all(r.get("is_error") for r in results) else 0
         pairs = zip(uses, results, strict=True)
-        calls = [[u.get("name"), u.get("input"), r["content"], bool(r.get("is_error"))] for u, r in pairs]
-        turn = json.dumps(calls, sort_keys=True, default=str)
+        turn = [(u.get("name"), u.get("input"), r["content"], bool(r.get("is_error"))) for u, r in pairs]
         self._repeats = self._repeats + 1 if turn == self._last_turn else 1
         self._last_turn = turn
 

@@ -84,6 +84,16 @@ def _name_patterns(patterns: tuple[str, ...]) -> tuple[Callable[[str], object], 
     return expression.match, len(names) < len(patterns)
 
 
+def missing_parents(path: Path, stop: Path | None = None) -> list[Path]:
+    """The directories a new file at `path` still needs (not above `stop`), deepest first."""
+    missing: list[Path] = []
+    parent = path.parent
+    while parent != stop and not (parent.exists() or parent.is_symlink()):
+        missing.append(parent)
+        parent = parent.parent
+    return missing
+
+
 def human_size(size: int) -> str:
     for unit in ("bytes", "KiB", "MiB", "GiB"):
         if size < 1024 or unit == "GiB":
@@ -436,7 +446,7 @@ class Workspace:
         """
         self.check_writable(target)
         created: list[str] = []
-        missing = self.missing_parents(target)
+        missing = missing_parents(target.real)
         parent = missing[-1].parent if missing else target.real.parent
         if not parent.is_dir():
             raise ToolError(
@@ -465,15 +475,6 @@ class Workspace:
             os.unlink(temporary)
         self._sync_directory(target.real.parent)
         return created
-
-    def missing_parents(self, target: Target) -> list[Path]:
-        """The directories a new file at `target` still needs, deepest first."""
-        missing: list[Path] = []
-        parent = target.real.parent
-        while not (parent.exists() or parent.is_symlink()):
-            missing.append(parent)
-            parent = parent.parent
-        return missing
 
     def remove(self, target: Target) -> None:
         self.check_writable(target)

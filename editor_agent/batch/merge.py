@@ -20,6 +20,7 @@ import git
 
 from .. import gitsafety
 from ..journal import Journal, restore_bytes
+from ..workspace import missing_parents
 
 
 @dataclass(frozen=True)
@@ -54,16 +55,6 @@ class _Saved:
             os.chmod(path, self.mode)
 
 
-def _absent_parents(path: Path, top: Path) -> list[Path]:
-    """The directories above `path`, up to `top`, that do not exist yet (deepest first)."""
-    absent = []
-    parent = path.parent
-    while parent != top and top in parent.parents and not parent.exists():
-        absent.append(parent)
-        parent = parent.parent
-    return absent
-
-
 @dataclass
 class MergeOutcome:
     merged: bool
@@ -85,7 +76,7 @@ class Merger:
     def apply(self, patch: str, paths: list[str]) -> MergeOutcome:
         """Apply one task's patch (touching `paths`) completely, or not at all."""
         saved = {path: _Saved.of(self.top / path) for path in paths}
-        absent = {path: _absent_parents(self.top / path, self.top) for path in paths}
+        absent = {path: missing_parents(self.top / path, self.top) for path in paths}
         try:
             conflicts = gitsafety.apply_patch(self.repo, patch)
         except gitsafety.GitSafetyError as exc:
