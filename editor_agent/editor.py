@@ -151,6 +151,12 @@ class Editor:
             return ToolResult(content=self._clip(content))
         except ToolError as error:
             return ToolResult(content=self._clip(error.message), is_error=True)
+        except Exception as exc:  # noqa: BLE001 - the model gets an error result, never a crashed run
+            command_name = raw_input.get("command") if isinstance(raw_input, dict) else None
+            reason = f"{type(exc).__name__}: {exc}"
+            message = messages.UNEXPECTED.format(command=command_name if isinstance(command_name, str) else "tool",
+                                                 reason=reason)  # fmt: skip
+            return ToolResult(content=self._clip(message), is_error=True)
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -208,7 +214,7 @@ class Editor:
         self._allow(command, target, before.data, pieces)
         after = digest(pieces) if (self.journal or self.keeps_history or self.track_changes) else ""
         if self.journal is not None:
-            self.journal.before_write(target.real, before.data, after)
+            self.journal.before_write(target.canonical, before.data, after)
         self.workspace.replace(target, pieces, before)
         self.originals.setdefault(target.display, (target.real, before.data))
         self.writes += 1
@@ -314,7 +320,7 @@ class Editor:
             raise ToolError(messages.CANNOT_ENCODE.format(path=target.display, encoding="utf-8", char=char)) from None
         self._allow("create", target, None, [data])
         if self.journal is not None:
-            self.journal.before_write(target.real, None, digest([data]))
+            self.journal.before_write(target.canonical, None, digest([data]))
         record = self.journal.before_directories if self.journal is not None else None
         directories = self.workspace.create(target, data, before_directories=record)
         self.originals.setdefault(target.display, (target.real, None))
@@ -436,7 +442,7 @@ class Editor:
         previous = self.history.before(entry)
         self._allow("undo_edit", target, current, [previous] if previous is not None else None)
         if self.journal is not None:
-            self.journal.before_write(target.real, current, digest([previous]) if previous is not None else "")
+            self.journal.before_write(target.canonical, current, digest([previous]) if previous is not None else "")
         if previous is None:
             self.workspace.remove(target)
             self.writes += 1

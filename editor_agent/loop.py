@@ -412,7 +412,7 @@ class AgentLoop:
             self.transcript.write(event, **fields)
 
     def _finish(self, status: Status, *, stop_reason: str | None, error: str | None = None) -> RunResult:
-        changes = collect_changes(self.editor.originals)
+        changes = collect_changes(self.editor.workspace, self.editor.originals)
         final = ""
         if self.messages and self.messages[-1]["role"] == "assistant":
             final = "".join(b.get("text", "") for b in self.messages[-1]["content"] if b.get("type") == "text")

@@ -22,6 +22,10 @@ PATH_OUTSIDE = (
     "The path {path} is outside the workspace. Paths must be inside {mount} (e.g. {mount}/file.py) or relative to it."
 )
 PATH_ESCAPES = "The path {path} escapes the workspace through a symbolic link; it cannot be used."
+PATH_CHANGED = (
+    "The path {path} changed while it was being used (a directory or file on it was replaced by a link); "
+    "nothing was read or written. Try again."
+)
 PATH_NOT_FOUND = "The path {path} does not exist. Please provide a valid path."
 PATH_NOT_FOUND_HINT = " Did you mean {suggestion}?"
 PATH_HIDDEN = "The path {path} is hidden by the workspace policy (pattern `{pattern}`) and cannot be used."
@@ -52,6 +56,7 @@ CANNOT_ENCODE = (
 )
 IO_READ = "Could not read {path}: {reason}."
 IO_WRITE = "Could not write {path}: {reason}. The file was left as it was."
+UNEXPECTED = "The {command} command failed unexpectedly: {reason}. No file was changed by this call."
 
 # --- view -----------------------------------------------------------------------------
 VIEW_FILE = "Here's the result of running `cat -n` on {path}:\n{body}\n"

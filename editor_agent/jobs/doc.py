@@ -14,8 +14,7 @@ from pathlib import Path
 
 from .. import prompts
 from ..changes import collect_changes, unified_diff
-from ..errors import JobError
-from ..journal import restore_bytes
+from ..errors import JobError, ToolError
 from .session import Finisher, JobContext, JobSpec
 
 
@@ -91,19 +90,22 @@ def doc_guard(files: list[str], readme: str | None) -> Finisher:
     allowed = set(files) | ({posixpath.normpath(readme)} if readme else set())
 
     def finish(context: JobContext) -> None:
-        root = context.editor.workspace.root
+        workspace = context.editor.workspace
         for shown, (real, before) in sorted(context.editor.originals.items()):
-            relative = real.relative_to(root).as_posix()
-            after = real.read_bytes() if real.is_file() else None
+            relative = workspace.relative_of(real) or ""
+            after = workspace.tree.read_bytes(relative)  # through the sandbox: a link swapped in reads as gone
             if after == before:
                 continue
             if relative in allowed and real.suffix != ".py":
                 continue
             if relative in allowed and before is not None and after is not None and same_code(before, after):
                 continue
-            restore_bytes(real, before)
+            try:
+                workspace.restore(workspace.target(relative), before)
+            except ToolError as error:
+                context.result.error = f"{shown} changed code but could not be put back: {error.message}"
             context.result.rejected.append(shown)
-        changes = collect_changes(context.editor.originals)
+        changes = collect_changes(workspace, context.editor.originals)
         context.result.files_changed = [c.path for c in changes]
         context.result.diff = unified_diff(changes)
         context.result.details["documented"] = [f"{context.editor.workspace.mount.rstrip('/')}/{f}" for f in files]
