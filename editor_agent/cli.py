@@ -98,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     undo.add_argument("--workspace", default=".", help="the workspace the run edited (default: here)")
     undo.add_argument("--run", help="the run id (default: the last run not undone)")
     undo.add_argument("--force", action="store_true", help="also restore files changed since the run")
+    undo.add_argument("--state-dir", metavar="DIR", help="where the run kept its journal (default WORKSPACE/.editor-agent)")
     undo.add_argument("--json", action="store_true")
 
     add_batch_parser(commands)
@@ -268,7 +269,8 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
 def _undo(args: argparse.Namespace, out: TextIO) -> int:
     from .journal import undo_run
 
-    report = undo_run(Path(args.workspace), args.run, args.force)
+    report = undo_run(Path(args.workspace), args.run, args.force,
+                      state_dir=Path(args.state_dir) if args.state_dir else None)  # fmt: skip
     if args.json:
         out.write(report.model_dump_json() + "\n")
     else:

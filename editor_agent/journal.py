@@ -209,6 +209,8 @@ def undo_run(
     policy: Policy | None = None,
 ) -> UndoReport:
     """Put every file the run changed back as it was before the run; skip files changed since (unless forced)."""
+    if run_id is not None:
+        check_run_id(run_id)
     workspace = Workspace(root, policy=policy)
     try:
         state = StateDir.open(workspace.root, state_dir, create=False)

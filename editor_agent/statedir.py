@@ -117,3 +117,9 @@ class StateDir:
             os.close(fd)
             raise StateError(f"the state directory {path} {problem}; refusing to use it (or give --state-dir DIR)")
         return cls(path, Tree(path, fd=fd))
+
+    def file_path(self, relative: str) -> Path:
+        """Where a new state file goes, its directories made inside the state directory (never through a link)."""
+        parent, _, _ = relative.rpartition("/")
+        self.tree.mkdirs(parent)
+        return self.path / relative
