@@ -98,7 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     undo.add_argument("--workspace", default=".", help="the workspace the run edited (default: here)")
     undo.add_argument("--run", help="the run id (default: the last run not undone)")
     undo.add_argument("--force", action="store_true", help="also restore files changed since the run")
-    undo.add_argument("--state-dir", metavar="DIR", help="where the run kept its journal (default WORKSPACE/.editor-agent)")
+    undo.add_argument(
+        "--state-dir", metavar="DIR", help="where the run kept its journal (default WORKSPACE/.editor-agent)"
+    )
     undo.add_argument("--json", action="store_true")
 
     add_batch_parser(commands)

@@ -42,7 +42,7 @@ def add_workspace_flags(
                        help="the directory the model edits (default: the current directory)")  # fmt: skip
     group.add_argument("--mount", default=mount, help="the path the model sees for the workspace (default /repo)")
     group.add_argument("--state-dir", metavar="DIR",
-                       help="keep undo journals, transcripts and patches here (default WORKSPACE/.editor-agent)")  # fmt: skip
+                       help="keep journals, transcripts, patches here (default WORKSPACE/.editor-agent)")  # fmt: skip
     group.add_argument("--strict", action="store_true", help="exact matching only: no tolerant tiers (for CI)")
     group.add_argument("--read-only", action="store_true", help="refuse every write: the model can only look")
     group.add_argument("--no-images", action="store_true", help="refuse image files as binary instead of showing them")

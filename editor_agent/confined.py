@@ -21,7 +21,9 @@ import fcntl
 import os
 import posixpath
 import secrets
+import signal
 import stat
+import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -82,6 +84,42 @@ def same_file(a: os.stat_result, b: os.stat_result) -> bool:
         b.st_mtime_ns,
         b.st_ctime_ns,
     )
+
+
+def _leases_usable() -> bool:
+    """Leases notify their holder with SIGIO, which would end the process unless it is ignored."""
+    if not hasattr(fcntl, "F_SETLEASE") or not hasattr(signal, "SIGIO"):
+        return False
+    if signal.getsignal(signal.SIGIO) == signal.SIG_IGN:
+        return True
+    if signal.getsignal(signal.SIGIO) != signal.SIG_DFL or threading.current_thread() is not threading.main_thread():
+        return False
+    signal.signal(signal.SIGIO, signal.SIG_IGN)
+    return True
+
+
+_LEASES = _leases_usable()
+
+
+def _lease(fd: int) -> bool:
+    """Take a read lease on an open file: False where leases are not available here.
+
+    A file someone else holds open for writing cannot be leased: that is a write in progress.
+    """
+    if not _LEASES:
+        return False
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+    except OSError as exc:
+        if exc.errno == errno.EAGAIN:
+            raise ChangedError(errno.EBUSY, "the file is open for writing elsewhere") from None
+        return False  # not the owner, a filesystem without leases, ...
+    return True
+
+
+def _lease_broken(fd: int) -> bool:
+    """Whether another process has started opening the leased file for writing."""
+    return fcntl.fcntl(fd, fcntl.F_GETLEASE) != fcntl.F_RDLCK
 
 
 def fsync_directory(fd: int) -> None:
@@ -289,6 +327,11 @@ class Tree:
 
     @staticmethod
     def _swap(directory: int, name: str, temporary: str, expect: os.stat_result | None) -> None:
+        """Put `temporary` in place of `name`; with `expect`, only over that very file, unwritten.
+
+        The old file is held with a read lease where the system grants one: a process that opens
+        it for writing meanwhile waits for the lease, and its pending open makes this swap go back.
+        """
         if expect is None:
             os.rename(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
             return
@@ -297,6 +340,7 @@ class Tree:
         except FileNotFoundError:
             raise ChangedError(errno.ESTALE, "the file was removed", name) from None
         try:
+            leased = _lease(old)
             if not stat.S_ISREG(os.fstat(old).st_mode) or not same_file(os.fstat(old), expect):
                 raise ChangedError(errno.ESTALE, "the file changed", name)
             if not exchange(directory, temporary, name):
@@ -304,13 +348,11 @@ class Tree:
                 return
             swapped_out = os.stat(temporary, dir_fd=directory, follow_symlinks=False)
             now = os.fstat(old)  # its ctime moved with the rename itself: size and mtime tell of a write
-            if (now.st_size, now.st_mtime_ns, swapped_out.st_ino) != (
-                expect.st_size,
-                expect.st_mtime_ns,
-                expect.st_ino,
-            ):
-                exchange(directory, temporary, name)  # written or replaced meanwhile: put theirs back
+            written = (now.st_size, now.st_mtime_ns) != (expect.st_size, expect.st_mtime_ns)
+            if written or swapped_out.st_ino != expect.st_ino or (leased and _lease_broken(old)):
+                exchange(directory, temporary, name)  # written, replaced or being opened meanwhile: theirs back
                 raise ChangedError(errno.ESTALE, "the file changed", name)
+            os.unlink(temporary, dir_fd=directory)  # the old file, while nobody can be opening it to write
         finally:
             os.close(old)
 

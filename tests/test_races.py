@@ -4,6 +4,7 @@ directory (renameat2 RENAME_EXCHANGE, in a loop) while edits run. Nothing outsid
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import subprocess
 import sys
@@ -86,3 +87,21 @@ def test_edits_never_touch_an_outside_directory_swapped_in(raced, tmp_path):
     leaked = [r for r in results if SECRET in str(r.content)]
     assert not leaked, f"{len(leaked)} results showed an outside file: {leaked[0]}"
     assert any(not r.is_error for r in results)  # the race did not simply stop all work
+
+
+def test_exec_answers_every_line_during_the_race(raced):
+    root, outside = raced
+    lines = []
+    for i in range(300):
+        lines.append({"command": "create", "path": f"/repo/sub/n{i}.txt", "file_text": "x\n"})
+        lines.append({"command": "view", "path": "/repo/link/f.txt"})
+        lines.append({"command": "str_replace", "path": "/repo/sub/f.txt", "old_str": "value", "new_str": "value"})
+    done = subprocess.run(
+        [sys.executable, "-m", "editor_agent", "exec", "--workspace", str(root), "--tool", "text_editor_20250728"],
+        input="".join(json.dumps(line) + "\n" for line in lines), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(results) == len(lines)
+    assert not any(SECRET in str(r["content"]) for r in results)
+    assert sorted(p.name for p in outside.iterdir()) == ["f.txt"]
