@@ -23,7 +23,16 @@ from .journal import Journal
 from .matching import Match, describe_lines, find_tolerant, multiple_matches_error, not_found_hints, occurrences
 from .outline import outline
 from .staleness import SeenFiles, short_diff
-from .textfile import TextFile, count_lines, line_offset, lines_back, lines_forward, number_lines, split_lines
+from .textfile import (
+    EncodingNotConfirmed,
+    TextFile,
+    count_lines,
+    line_offset,
+    lines_back,
+    lines_forward,
+    number_lines,
+    split_lines,
+)
 from .toolspec import ToolSpec
 from .workspace import Snapshot, Target, Workspace
 
@@ -189,6 +198,8 @@ class Editor:
     ) -> list[bytes | memoryview]:
         try:
             return before.text.splice(before.data, start, end, replacement)
+        except EncodingNotConfirmed as exc:
+            raise exc.at(target.display, target.relative) from None
         except UnicodeEncodeError as exc:
             char = exc.object[exc.start : exc.end]
             raise ToolError(
@@ -286,8 +297,10 @@ class Editor:
                 return messages.VIEW_EMPTY_FILE.format(path=target.display)
             body, clipped = self._numbered_view(normalized, 1, 0, len(normalized))
             found = outline(normalized, target.real.suffix == ".py") if clipped else ""
-            return messages.VIEW_FILE.format(path=target.display, body=body) + (
-                messages.OUTLINE.format(outline=found).lstrip("\n") + "\n" if found else ""
+            return (
+                messages.VIEW_FILE.format(path=target.display, body=body)
+                + (messages.OUTLINE.format(outline=found).lstrip("\n") + "\n" if found else "")
+                + snapshot.text.view_note(target.display, target.relative)
             )
         first, last = command.view_range
         start = line_offset(normalized, first) if first >= 1 else 0
@@ -303,7 +316,11 @@ class Editor:
             if last > total:
                 note = messages.VIEW_RANGE_CLAMPED.format(lines=total, first=first)
         body, _ = self._numbered_view(normalized, first, start, end)
-        return messages.VIEW_FILE.format(path=target.display, body=body) + note
+        return (
+            messages.VIEW_FILE.format(path=target.display, body=body)
+            + note
+            + snapshot.text.view_note(target.display, target.relative)
+        )
 
     def create(self, command: Create) -> str:
         target = self.workspace.resolve(command.path)

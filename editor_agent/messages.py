@@ -54,6 +54,23 @@ FILE_CHANGED = (
 CANNOT_ENCODE = (
     "No change was made: the file {path} is encoded as {encoding}, which cannot hold the character {char!r}."
 )
+# better than the reference: a legacy encoding that is only a guess is never used to write new non-ASCII text
+ENCODING_GUESS_VIEW = (
+    "NOTE: {path} is not UTF-8 and its encoding could not be told for sure; it was read as {encoding}, a guess. "
+    "Edits that add only ASCII text are safe; new non-ASCII text is refused until the user confirms the encoding "
+    "(`--encoding '{glob}={encoding}'`, or the right one if the text above looks wrong).\n"
+)
+ENCODING_GUESS_NEW_TEXT = (
+    "No change was made: {path} was read as {encoding}, a guess, so new non-ASCII text such as {char!r} could be "
+    "written as bytes that mean something else."
+)
+ENCODING_GUESS_CANNOT_HOLD = (
+    "No change was made: {path} was read as {encoding}, a guess, which cannot hold the character {char!r}."
+)
+ENCODING_CONFIRM = (
+    " Edits that add only ASCII text are fine. To add non-ASCII text, the user must confirm the file's encoding "
+    "with `--encoding '{glob}={encoding}'` (or the right encoding if {encoding} is wrong)."
+)
 IO_READ = "Could not read {path}: {reason}."
 IO_WRITE = "Could not write {path}: {reason}. The file was left as it was."
 UNEXPECTED = "The {command} command failed unexpectedly: {reason}. No file was changed by this call."

@@ -63,6 +63,11 @@ class Policy(BaseModel):
     max_view_bytes: int = Field(default=256 * 1024 * 1024, gt=0)  # larger files can still be viewed by range
     read_only_workspace: bool = False  # a dry look: every write is refused
     images: bool = True  # `view` of a PNG, JPEG, GIF or WebP file shows the image to the model
+    encodings: tuple[tuple[str, str], ...] = ()  # (glob, encoding): files whose legacy encoding is known
+
+    def encoding_for(self, relative: str) -> str | None:
+        """The encoding set for the path by the first matching glob, or None to detect it."""
+        return next((encoding for glob, encoding in self.encodings if self.match(relative, (glob,))), None)
 
     def match(self, relative: str, patterns: tuple[str, ...]) -> str | None:
         """The first pattern that matches the relative path, or None."""
@@ -263,7 +268,7 @@ class Workspace:
                 )
             )
         try:
-            text = TextFile.decode(data)
+            text = TextFile.decode(data, self.policy.encoding_for(target.relative))
         except NotTextError as exc:
             raise ToolError(
                 messages.FILE_NOT_TEXT.format(path=target.display, kind=exc.kind, size=human_size(len(data)))

@@ -8,13 +8,14 @@ Changes to files the job was not about are put back too (the README, when allowe
 from __future__ import annotations
 
 import ast
-import glob
 import posixpath
 from pathlib import Path
 
 from .. import prompts
 from ..changes import collect_changes, unified_diff
 from ..errors import JobError, ToolError
+from ..workspace import Policy
+from .paths import expand, inside
 from .session import Finisher, JobContext, JobSpec
 
 
@@ -54,13 +55,18 @@ def same_code(before: bytes, after: bytes) -> bool:
     return old == new
 
 
-def select_files(workspace: Path, patterns: list[str], changed_since: str | None) -> list[str]:
-    """Workspace-relative files matching the globs, limited to those changed since a git ref."""
+def select_files(
+    workspace: Path,
+    patterns: list[str],
+    changed_since: str | None,
+    mount: str = "/repo",
+    policy: Policy | None = None,
+) -> list[str]:
+    """Workspace-relative files matching the globs (expanded inside the workspace only), limited to those
+    changed since a git ref. JobError if a pattern points outside the workspace."""
     files: set[str] = set()
     for pattern in patterns:
-        for match in glob.glob(pattern, root_dir=workspace, recursive=True):
-            if (workspace / match).is_file():
-                files.add(Path(match).as_posix())
+        files.update(expand(workspace, mount, pattern, policy))
     if changed_since is not None:
         from .. import gitsafety
 
@@ -76,6 +82,16 @@ def select_files(workspace: Path, patterns: list[str], changed_since: str | None
         recent = {(top / n).resolve() for n in names}
         files = {f for f in files if (workspace / f).resolve() in recent}
     return sorted(files)
+
+
+def readme_path(workspace: Path, mount: str, readme: str | None, policy: Policy | None = None) -> str | None:
+    """The README the job may also edit, workspace-relative; JobError if it is not inside the workspace."""
+    if readme is None:
+        return None
+    relative = inside(workspace, mount, readme, policy)
+    if not relative:
+        raise JobError(f"--readme {readme} is the workspace itself, not a file in it")
+    return relative
 
 
 def doc_spec(mount: str, files: list[str], readme: str | None) -> JobSpec:
