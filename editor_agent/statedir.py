@@ -118,6 +118,12 @@ class StateDir:
             raise StateError(f"the state directory {path} {problem}; refusing to use it (or give --state-dir DIR)")
         return cls(path, Tree(path, fd=fd))
 
+    def write(self, relative: str, data: bytes) -> Path:
+        """Write a state file whole (atomically, mode 0600), its directories made inside; its path."""
+        path = self.file_path(relative)
+        self.tree.replace(relative, [data], 0o600, expect=None)
+        return path
+
     def file_path(self, relative: str) -> Path:
         """Where a new state file goes, its directories made inside the state directory (never through a link)."""
         parent, _, _ = relative.rpartition("/")

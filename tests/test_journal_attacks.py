@@ -171,3 +171,24 @@ def test_state_dir_outside_the_workspace(root: Path, tmp_path: Path):
     done = cli("undo", "--workspace", str(root), "--state-dir", str(state))
     assert done.returncode == 0, done.stderr
     assert (root / "a.txt").read_text() == "one\n"
+
+
+def test_a_read_only_run_with_a_state_dir_writes_nothing_in_the_workspace(tmp_path: Path):
+    from editor_agent.testing import MessagesServer, Script
+
+    from .test_loop import FIX, KEY
+    from .test_run_cli import editor_agent
+
+    repo = tmp_path / "checkout"
+    repo.mkdir()
+    (repo / "shop.py").write_text("def apply_discount(total, percent):\n    return total - total * percent\n")
+    before = {p.name: p.read_bytes() for p in repo.iterdir()}
+    state = tmp_path / "state"
+    with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
+        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
+        done = editor_agent("run", "--workspace", str(repo), "--read-only", "--state-dir", str(state),
+                            "--model", "claude-opus-4-5", "--json", "Fix it", env=env)  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    assert {p.name: p.read_bytes() for p in repo.iterdir()} == before  # no .editor-agent/, no edit
+    transcripts = list((state / "runs").iterdir())
+    assert len(transcripts) == 1 and not (state / "undo").exists()

@@ -22,6 +22,7 @@ import anthropic
 from .. import gitsafety
 from ..client import build_client
 from ..runner import new_run_id
+from ..statedir import StateDir
 from .backoff import RateGate, SharedBackoff
 from .display import BatchDisplay
 from .execute import Checkout, TaskRun, run_task
@@ -30,7 +31,7 @@ from .plan import PlannedTask, Shared, plan_tasks
 from .report import BatchReport, CheckSummary, TaskReport, totals
 from .taskfile import BatchInputError, Shard, load_task_file
 
-RECORDS_DIR = ".editor-agent/batch"
+RECORDS_DIR = "batch"
 
 
 @dataclass
@@ -57,8 +58,8 @@ def _report(task: PlannedTask, run: TaskRun, merge: MergeOutcome | None, checkou
     inside = PurePosixPath(checkout.inside.as_posix())
     patch_file = None
     if run.patch:
-        patch_file = checkout.records / f"{task.index}-{task.name}.patch"
-        patch_file.write_text(run.patch, encoding="utf-8", errors="surrogateescape")
+        patch_file = checkout.state.write(f"{checkout.records_name}/{task.index}-{task.name}.patch",
+                                          run.patch.encode("utf-8", "surrogateescape"))  # fmt: skip
     base = TaskReport(index=task.index, name=task.name, job=task.job, status="failed", error=run.error,
                       seconds=round(run.seconds, 3), patch=str(patch_file) if patch_file else None,
                       files_changed=[_relative(p, inside) for p in run.paths])  # fmt: skip
@@ -188,10 +189,11 @@ def run_batch(
     top = Path(repo.working_tree_dir).resolve()
     gitsafety.exclude_locally(repo, ".editor-agent/")
     base = gitsafety.checkpoint(repo, batch_id, "start")
-    records = workspace / RECORDS_DIR / batch_id
-    records.mkdir(parents=True, exist_ok=True)
+    state = StateDir.open(workspace)
+    records_name = f"{RECORDS_DIR}/{batch_id}"
+    records = state.file_path(f"{records_name}/tasks").parent
     scratch = Path(tempfile.mkdtemp(prefix="editor-agent-batch-"))
-    checkout = Checkout(top, workspace.relative_to(top), base, scratch, records)
+    checkout = Checkout(top, workspace.relative_to(top), base, scratch, records, state, records_name)
     merger = Merger(repo, workspace, batch_id)
 
     def started(task: PlannedTask) -> None:
@@ -210,9 +212,8 @@ def run_batch(
     patch_file = None
     if merger.merged_paths:
         end = gitsafety.checkpoint(repo, batch_id, "end")
-        patch_file = records / "merged.patch"
-        patch_file.write_text(gitsafety.patch_between(repo, base, end, merger.merged_paths), encoding="utf-8",
-                              errors="surrogateescape")  # fmt: skip
+        merged = gitsafety.patch_between(repo, base, end, merger.merged_paths)
+        patch_file = state.write(f"{records_name}/merged.patch", merged.encode("utf-8", "surrogateescape"))
     summary = totals(reports, gate.rate_limited, time.monotonic() - began)
     done = summary.succeeded + summary.skipped == summary.tasks
     return BatchReport(

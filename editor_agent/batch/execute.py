@@ -18,6 +18,7 @@ import anthropic
 from .. import gitsafety
 from ..jobs.session import Finisher, JobContext, JobResult, run_job
 from ..progress import Progress
+from ..statedir import StateDir
 from .plan import PlannedTask
 
 
@@ -29,7 +30,9 @@ class Checkout:
     inside: Path  # the workspace relative to the repository top
     base: str
     scratch: Path  # worktrees are made here, outside the user's tree
-    records: Path  # transcripts and patches, inside the workspace's .editor-agent/
+    records: Path  # transcripts and patches, in the workspace's state directory
+    state: StateDir  # the state directory itself: every file the batch writes goes through it
+    records_name: str  # `records` relative to the state directory
 
 
 @dataclass

@@ -56,8 +56,8 @@ def count_tests(source: bytes) -> int:
 
 def test_report(out: str) -> Finisher:
     def finish(context: JobContext) -> None:
-        path = context.workdir / out
-        written = count_tests(path.read_bytes()) if path.is_file() else 0
+        data = context.editor.workspace.tree.read_bytes(out)  # through the sandbox: never a link out
+        written = count_tests(data) if data is not None else 0
         counts = pytest_counts(context.result.check.output) if context.result.check else {}
         context.result.details.update(
             tests_file=f"{context.editor.workspace.mount.rstrip('/')}/{out}",
