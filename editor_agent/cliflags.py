@@ -50,6 +50,10 @@ def add_workspace_flags(
     group.add_argument("--hide", action="append", default=[], metavar="GLOB", help="also hide paths matching GLOB")
     group.add_argument("--protect", action="append", default=[], metavar="GLOB",
                        help="also refuse writes to paths matching GLOB")  # fmt: skip
+    group.add_argument("--reveal", action="append", default=[], metavar="GLOB",
+                       help="let the model see paths matching GLOB that are hidden by default (e.g. .env.example)")
+    group.add_argument("--unprotect", action="append", default=[], metavar="GLOB",
+                       help="let the model write paths matching GLOB that are protected by default (e.g. .vscode)")
     group.add_argument(
         "--max-characters",
         type=POSITIVE,
@@ -131,11 +135,14 @@ def job_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def policy_from_flags(args: argparse.Namespace) -> Policy:
-    """The default policy, extended by --hide/--protect, --max-file-bytes, --read-only and --no-images."""
+    """The default policy, extended by --hide/--protect, narrowed by --reveal/--unprotect, with --max-file-bytes,
+    --read-only and --no-images."""
     defaults = Policy()
     return Policy(
         hidden=defaults.hidden + tuple(args.hide),
         read_only=defaults.read_only + tuple(args.protect),
+        reveal=tuple(args.reveal),
+        unprotect=tuple(args.unprotect),
         max_file_bytes=args.max_file_bytes or defaults.max_file_bytes,
         read_only_workspace=args.read_only,
         images=not args.no_images,

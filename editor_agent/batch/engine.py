@@ -21,6 +21,7 @@ import anthropic
 
 from .. import gitsafety
 from ..client import build_client
+from ..private import write_private
 from ..runner import new_run_id
 from .backoff import RateGate, SharedBackoff
 from .display import BatchDisplay
@@ -58,7 +59,7 @@ def _report(task: PlannedTask, run: TaskRun, merge: MergeOutcome | None, checkou
     patch_file = None
     if run.patch:
         patch_file = checkout.records / f"{task.index}-{task.name}.patch"
-        patch_file.write_text(run.patch, encoding="utf-8", errors="surrogateescape")
+        write_private(patch_file, run.patch, encoding="utf-8", errors="surrogateescape")
     base = TaskReport(index=task.index, name=task.name, job=task.job, status="failed", error=run.error,
                       seconds=round(run.seconds, 3), patch=str(patch_file) if patch_file else None,
                       files_changed=[_relative(p, inside) for p in run.paths])  # fmt: skip
@@ -211,8 +212,8 @@ def run_batch(
     if merger.merged_paths:
         end = gitsafety.checkpoint(repo, batch_id, "end")
         patch_file = records / "merged.patch"
-        patch_file.write_text(gitsafety.patch_between(repo, base, end, merger.merged_paths), encoding="utf-8",
-                              errors="surrogateescape")  # fmt: skip
+        write_private(patch_file, gitsafety.patch_between(repo, base, end, merger.merged_paths), encoding="utf-8",
+                      errors="surrogateescape")  # fmt: skip
     summary = totals(reports, gate.rate_limited, time.monotonic() - began)
     done = summary.succeeded + summary.skipped == summary.tasks
     return BatchReport(
