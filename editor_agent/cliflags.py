@@ -50,10 +50,20 @@ def add_workspace_flags(
     group.add_argument("--hide", action="append", default=[], metavar="GLOB", help="also hide paths matching GLOB")
     group.add_argument("--protect", action="append", default=[], metavar="GLOB",
                        help="also refuse writes to paths matching GLOB")  # fmt: skip
-    group.add_argument("--reveal", action="append", default=[], metavar="GLOB",
-                       help="let the model see paths matching GLOB that are hidden by default (e.g. .env.example)")
-    group.add_argument("--unprotect", action="append", default=[], metavar="GLOB",
-                       help="let the model write paths matching GLOB that are protected by default (e.g. .vscode)")
+    group.add_argument(
+        "--reveal",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="let the model see paths matching GLOB that are hidden by default (e.g. .env.example)",
+    )
+    group.add_argument(
+        "--unprotect",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="let the model write paths matching GLOB that are protected by default (e.g. .vscode)",
+    )
     group.add_argument(
         "--max-characters",
         type=POSITIVE,

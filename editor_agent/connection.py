@@ -59,9 +59,9 @@ class Connection(BaseModel):
         value is redacted from every output, and checks run without the variable."""
         if self.credential_env:
             redact.register_variable(self.credential_env)
-        for header, value in self.headers.items():  # a gateway's own credential header, given with --header
+        for header, shown in self.headers.items():  # a gateway's own credential header, given with --header
             if _SECRET_HEADER.search(header):
-                redact.register(value.removeprefix("Bearer ").strip())
+                redact.register(shown.removeprefix("Bearer ").strip())
         if self.api_key is not None:
             redact.register(self.api_key.get_secret_value())
             return "the api_key setting", self.api_key.get_secret_value()

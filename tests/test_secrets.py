@@ -296,3 +296,26 @@ def test_batch_display_escapes_task_names_and_errors():
     display.close()
     assert "\x1b" not in stream.getvalue() and "\x07" not in stream.getvalue()
     assert "t\\x1b]52;c;eA==\\x07" in stream.getvalue()
+
+
+def test_a_file_holding_the_key_reaches_the_model_redacted(tmp_path: Path):
+    repo = tmp_path / "project"
+    repo.mkdir()
+    (repo / "notes.txt").write_text(f"the check wrote: ANTHROPIC_API_KEY={SECRET}\n")
+    turns = [{"content": [use("view", path="/repo/notes.txt")]}, done()]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=SECRET) as server:
+        result = cli("run", "look", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json", server=server)
+        bodies = [json.dumps(r.body) for r in server.requests]
+    assert result.returncode == 0, result.stderr
+    assert "the check wrote: ANTHROPIC_API_KEY=[REDACTED]" in bodies[1]
+    assert SECRET not in bodies[1] and SECRET in (repo / "notes.txt").read_text()
+
+
+def test_progress_redacts_a_key_split_across_streamed_pieces(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET)
+    stream = io.StringIO()
+    progress = ConsoleProgress(stream)
+    for piece in ("The key is ", SECRET[:5], SECRET[5:12], SECRET[12:] + " and", " so on."):
+        progress.text(piece)
+    progress.end_of_reply()
+    assert stream.getvalue().rstrip("\n") == "The key is [REDACTED] and so on."

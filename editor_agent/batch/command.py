@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..terminal import safe
 from ..cliflags import add_run_flags, add_workspace_flags, connection_from_flags, policy_from_flags
+from ..terminal import safe
 
 if TYPE_CHECKING:
     from .plan import Shared

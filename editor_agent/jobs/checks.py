@@ -42,8 +42,16 @@ def check_environment() -> dict[str, str]:
 def run_check(command: str, workdir: Path, timeout: float) -> CheckResult:
     """Run `command` through the shell in `workdir`; a timeout is a failure with a clear message."""
     with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(command, shell=True, cwd=workdir, stdin=subprocess.DEVNULL, stdout=output,
-                                   stderr=subprocess.STDOUT, env=check_environment(), start_new_session=True)  # fmt: skip
+        process = subprocess.Popen(
+            command,
+            shell=True,
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=check_environment(),
+            start_new_session=True,
+        )
         try:
             finished = _wait_unreaped(process.pid, timeout)
         finally:
