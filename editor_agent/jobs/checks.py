@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from .. import redact
 
 OUTPUT_TAIL = 6000
-_POLL = 0.02
+_POLL = 0.05  # the longest pause between looks at a running check
 
 
 class CheckResult(BaseModel):
@@ -53,7 +53,7 @@ def run_check(command: str, workdir: Path, timeout: float) -> CheckResult:
             start_new_session=True,
         )
         try:
-            finished = _wait_unreaped(process.pid, timeout)
+            finished = _wait(process, timeout)
         finally:
             _kill_group(process.pid)  # the shell is not reaped yet, so its group id cannot have been reused
             exit_code = process.wait()
@@ -64,18 +64,27 @@ def run_check(command: str, workdir: Path, timeout: float) -> CheckResult:
     return CheckResult(command=command, passed=exit_code == 0, exit_code=exit_code, output=text)
 
 
-def _wait_unreaped(pid: int, timeout: float) -> bool:
-    """Wait until the process exits (leaving it a zombie, not reaped), at most `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+def _wait(process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait until the process exits, at most `timeout` seconds; where the system allows, leave it unreaped
+    (a zombie still holds its process group id, so killing the group cannot reach a stranger)."""
+    if not hasattr(os, "waitid"):  # macOS: reaped here, so a recycled group id is possible but unlikely
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    deadline, pause = time.monotonic() + timeout, 0.001
     while True:
         try:
-            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            if os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
                 return True
         except ChildProcessError:
             return True
-        if time.monotonic() >= deadline:
+        left = deadline - time.monotonic()
+        if left <= 0:
             return False
-        time.sleep(min(_POLL, max(0.0, deadline - time.monotonic())))
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, _POLL)
 
 
 def _kill_group(pid: int) -> None:
