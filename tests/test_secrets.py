@@ -288,7 +288,8 @@ def test_cli_run_prints_hostile_names_and_text_escaped(tmp_path: Path):
     assert "a\\x1b[31mb.txt" in result.stdout and "\\x1b]52;c;" in result.stderr
 
 
-def test_batch_display_escapes_task_names_and_errors():
+def test_batch_display_escapes_task_names_and_errors(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET)
     stream = io.StringIO()
     display = BatchDisplay(1, stream, live=False)
     display.finished(TaskReport(index=1, name="t\x1b]52;c;eA==\x07", job="run", status="failed",
@@ -296,6 +297,7 @@ def test_batch_display_escapes_task_names_and_errors():
     display.close()
     assert "\x1b" not in stream.getvalue() and "\x07" not in stream.getvalue()
     assert "t\\x1b]52;c;eA==\\x07" in stream.getvalue()
+    assert SECRET not in stream.getvalue() and "server said \\x1b[2J [REDACTED]" in stream.getvalue()
 
 
 def test_a_file_holding_the_key_reaches_the_model_redacted(tmp_path: Path):
@@ -319,3 +321,53 @@ def test_progress_redacts_a_key_split_across_streamed_pieces(monkeypatch: pytest
         progress.text(piece)
     progress.end_of_reply()
     assert stream.getvalue().rstrip("\n") == "The key is [REDACTED] and so on."
+
+
+def test_batch_report_patches_and_transcripts_are_private_and_redacted(tmp_path: Path, monkeypatch):
+    import argparse
+    import contextlib
+
+    from editor_agent.batch import add_batch_parser, run_batch_command
+
+    for name in list(os.environ):
+        if name.startswith(("ANTHROPIC_", "GIT_", "EDITOR_AGENT_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET)
+    repo = tmp_path / "project"
+    repo.mkdir()
+    (repo / "app.py").write_text("X = 1\n")
+    (repo / "leak.txt").write_text(f"key={SECRET}\n")  # what a hostile check could have found
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "start")
+    tasks = tmp_path / "tasks.yaml"
+    tasks.write_text("model: claude-opus-4-5\ntasks:\n"
+                     "  - {name: a, job: run, task: change it, check: 'cat leak.txt; exit 1'}\n"
+                     "  - {name: b, job: run, task: change it too}\n")  # fmt: skip
+
+    def respond(body: dict[str, Any]) -> dict[str, Any]:
+        if sum(m["role"] == "assistant" for m in body["messages"]) == 0:
+            return {"content": [use("str_replace", path="/repo/app.py", old_str="X = 1", new_str="X = 2")]}
+        return done()
+
+    report = tmp_path / "out" / "report.json"
+    parser = argparse.ArgumentParser(prog="editor-agent")
+    add_batch_parser(parser.add_subparsers(dest="command"))
+    with MessagesServer(responder=respond, api_key=SECRET) as server:
+        args = parser.parse_args(["batch", str(tasks), "--workspace", str(repo), "--jobs", "1", "--json",
+                                  "--report", str(report), "--base-url", server.url])  # fmt: skip
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stderr(err):
+            run_batch_command(args, out)
+    document = json.loads(out.getvalue())
+    private = [report, Path(document["patch"])]
+    for task in document["tasks"]:
+        private += [Path(task["transcript"])] + ([Path(task["patch"])] if task["patch"] else [])
+    assert len(private) >= 4
+    for path in private:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        assert SECRET not in path.read_text(), path
+    assert "key=[REDACTED]" in Path(document["tasks"][0]["transcript"]).read_text()
+    assert SECRET not in out.getvalue() + err.getvalue()
