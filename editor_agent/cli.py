@@ -1,5 +1,8 @@
 """The `editor-agent` command: parse flags, call the library, print. No logic of its own.
 
+Everything printed is terminal-safe (`terminal.safe`: control characters escaped, credential values
+redacted); JSON output is redacted and its escapes keep it safe.
+
 Exit codes: 0 success (a run that completed), 1 the work failed (a run that did not complete,
 a model without a text editor tool, replay differences), 2 bad flags or arguments.
 """
@@ -31,6 +34,8 @@ from .cliflags import (
 from .connection import ConnectionError_
 from .editor import Editor
 from .errors import JobError
+from .redact import redact, redact_data
+from .terminal import safe
 from .toolspec import ModelResolutionError, ToolsFileError, load_tools_file, resolve_model, tool_by_type
 from .workspace import Workspace
 
@@ -45,8 +50,13 @@ class UsageError(Exception):
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> int:
-    print(f"editor-agent: error: {message}", file=sys.stderr)
+    print(f"editor-agent: error: {safe(message, line=True)}", file=sys.stderr)
     return code
+
+
+def _say(out: TextIO, text: str) -> None:
+    """One line for a person: whatever it quotes (paths, commands, server messages) stays on it, inert."""
+    out.write(safe(text, line=True) + "\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -114,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _warn(notes: Sequence[str]) -> None:
     for note in notes:
-        print(f"editor-agent: warning: {note}", file=sys.stderr)
+        print(f"editor-agent: warning: {safe(note, line=True)}", file=sys.stderr)
 
 
 def _existing(path: str | None, what: str) -> None:
@@ -156,7 +166,7 @@ def _exec(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
             message = f"Input line {number} is not valid JSON: {exc.msg} (column {exc.colno})."
             result = {"content": message, "is_error": True}
         else:
-            result = editor.run(tool_input).model_dump()
+            result = redact_data(editor.run(tool_input).model_dump())
         out.write(json.dumps(result) + "\n")  # ASCII escapes keep every line writable
         out.flush()
     return EXIT_OK
@@ -168,36 +178,37 @@ def print_result(result: RunResult, out: TextIO, as_json: bool) -> int:
     check = details.get("check")
     failed = result.status != "completed" or details.get("check_passed") is False or bool(details.get("rejected"))
     if as_json:
-        out.write(json.dumps(details, default=str) + "\n")
+        out.write(redact(json.dumps(redact_data(details), default=str)) + "\n")
         out.flush()
         return EXIT_FAILED if failed else EXIT_OK
     usage = result.usage
     cost = f" · ${result.cost_usd:.4f}" if result.cost_usd is not None else ""
     reason = f" ({result.stop_reason})" if result.stop_reason else ""
-    out.write(
+    _say(
+        out,
         f"status: {result.status}{reason} · {result.turns} turns · tokens: {usage.input_tokens} in, "
         f"{usage.output_tokens} out, {usage.cache_read_input_tokens} cache read, "
-        f"{usage.cache_creation_input_tokens} cache write{cost}\n"
+        f"{usage.cache_creation_input_tokens} cache write{cost}",
     )
     if check:
         verdict = "passed" if check["passed"] else "FAILED"
-        out.write(f"check: `{check['command']}` {verdict} after {details.get('rounds', 1)} round(s)\n")
+        _say(out, f"check: `{check['command']}` {verdict} after {details.get('rounds', 1)} round(s)")
     if details.get("rejected"):
-        out.write(f"rejected and reverted (they changed code): {', '.join(details['rejected'])}\n")
+        _say(out, f"rejected and reverted (they changed code): {', '.join(details['rejected'])}")
     for key in ("tests_written", "tests_passed", "tests_failed"):
         if key in details.get("details", {}):
-            out.write(f"{key.replace('_', ' ')}: {details['details'][key]}\n")
-    out.write(f"files changed: {', '.join(result.files_changed) or 'none'}\n")
+            _say(out, f"{key.replace('_', ' ')}: {details['details'][key]}")
+    _say(out, f"files changed: {', '.join(result.files_changed) or 'none'}")
     for key, label in (("patch", "patch"), ("branch", "branch"), ("commit", "commit")):
         if details.get(key):
-            out.write(f"{label}: {details[key]}\n")
+            _say(out, f"{label}: {details[key]}")
     if result.transcript:
-        out.write(f"transcript: {result.transcript}\n")
+        _say(out, f"transcript: {result.transcript}")
     if result.diff:
-        out.write("\n" + result.diff)
+        out.write("\n" + safe(result.diff))
     out.flush()
     if result.error:
-        print(f"editor-agent: error: {result.error}", file=sys.stderr)
+        print(f"editor-agent: error: {safe(result.error, line=True)}", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -233,8 +244,8 @@ def _job(args: argparse.Namespace, out: TextIO) -> int:
         if not files and not args.changed_since:
             raise UsageError(f"no file in {workspace} matches {' '.join(args.paths)}")
         if not files:
-            print(f"editor-agent: nothing to document: no file matches that changed since {args.changed_since}",
-                  file=sys.stderr)  # fmt: skip
+            _say(sys.stderr, f"editor-agent: nothing to document: no file matches that changed since "
+                             f"{args.changed_since}")  # fmt: skip
             return EXIT_OK
         spec = doc_job.doc_spec(mount, files, readme).model_copy(update=flags)
         finish = doc_job.doc_guard(files, readme)
@@ -262,7 +273,7 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     progress: Progress = Progress() if args.json else ConsoleProgress()
-    say = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr))
+    say = (lambda text: None) if args.json else (lambda text: print(safe(text), file=sys.stderr))
     transcript = Path(args.transcript) if args.transcript else None
     result, _ = run_demo(workspace, model, connection, progress, say, settings=settings, tool=args.tool,
                          transcript=transcript)  # fmt: skip
@@ -275,18 +286,16 @@ def _undo(args: argparse.Namespace, out: TextIO) -> int:
     report = undo_run(Path(args.workspace), args.run, args.force,
                       state_dir=Path(args.state_dir) if args.state_dir else None)  # fmt: skip
     if args.json:
-        out.write(report.model_dump_json() + "\n")
+        out.write(redact(report.model_dump_json()) + "\n")
     else:
-        out.write(f"undid run {report.run_id}\n")
+        _say(out, f"undid run {report.run_id}")
         for label, paths in (("restored", report.restored), ("removed (created by the run)", report.removed),
                              ("directories removed (made by the run)", report.removed_directories),
                              ("already as before", report.unchanged)):  # fmt: skip
             if paths:
-                out.write(f"{label}: {', '.join(paths)}\n")
+                _say(out, f"{label}: {', '.join(paths)}")
         if report.conflicts:
-            out.write(
-                f"NOT restored, changed since the run (use --force to overwrite): {', '.join(report.conflicts)}\n"
-            )
+            _say(out, f"NOT restored, changed since the run (use --force to overwrite): {', '.join(report.conflicts)}")
     return EXIT_FAILED if report.conflicts else EXIT_OK
 
 
@@ -296,13 +305,14 @@ def _replay(args: argparse.Namespace, out: TextIO) -> int:
     _existing(args.transcript, "transcript")
     count, differences = replay(Path(args.transcript), Path(args.workspace), args.mount, policy_from_flags(args))
     if args.json:
-        out.write(json.dumps({"tool_calls": count, "differences": [d.model_dump() for d in differences]}) + "\n")
+        document = {"tool_calls": count, "differences": [d.model_dump() for d in differences]}
+        out.write(json.dumps(redact_data(document)) + "\n")
     else:
         for difference in differences:
-            out.write(f"call {difference.index + 1}: {json.dumps(difference.input)[:200]}\n")
-            out.write(f"  recorded: {json.dumps(difference.recorded)[:300]}\n")
-            out.write(f"  replayed: {json.dumps(difference.replayed)[:300]}\n")
-        out.write(f"{count} tool calls replayed, {len(differences)} differ\n")
+            _say(out, f"call {difference.index + 1}: {json.dumps(redact_data(difference.input))[:200]}")
+            _say(out, f"  recorded: {json.dumps(redact_data(difference.recorded))[:300]}")
+            _say(out, f"  replayed: {json.dumps(redact_data(difference.replayed))[:300]}")
+        _say(out, f"{count} tool calls replayed, {len(differences)} differ")
     return EXIT_OK if not differences else EXIT_FAILED
 
 

@@ -69,6 +69,20 @@ def add_workspace_flags(
                        help="files matching GLOB are in this legacy encoding (e.g. 'legacy/*.txt=cp1251'); "
                        "new non-ASCII text is written only in a set or surely detected encoding")  # fmt: skip
     group.add_argument(
+        "--reveal",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="let the model see paths matching GLOB that are hidden by default (e.g. .env.example)",
+    )
+    group.add_argument(
+        "--unprotect",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="let the model write paths matching GLOB that are protected by default (e.g. .vscode)",
+    )
+    group.add_argument(
         "--max-characters",
         type=POSITIVE,
         help="clip file views to N characters (max_characters on text_editor_20250728)",
@@ -149,11 +163,14 @@ def job_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def policy_from_flags(args: argparse.Namespace) -> Policy:
-    """The default policy, extended by --hide/--protect, --max-file-bytes, --read-only, --no-images, --encoding."""
+    """The default policy, extended by --hide/--protect, narrowed by --reveal/--unprotect, with --max-file-bytes,
+    --read-only, --no-images and --encoding."""
     defaults = Policy()
     return Policy(
         hidden=defaults.hidden + tuple(args.hide),
         read_only=defaults.read_only + tuple(args.protect),
+        reveal=tuple(args.reveal),
+        unprotect=tuple(args.unprotect),
         max_file_bytes=args.max_file_bytes or defaults.max_file_bytes,
         read_only_workspace=args.read_only,
         images=not args.no_images,

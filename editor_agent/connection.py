@@ -3,23 +3,28 @@
 Settings come, lowest precedence first, from the SDK's environment variables
 (`ANTHROPIC_API_KEY`, `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_BASE_URL`), a profile in a config file,
 and command-line flags. The credential's value is never printed, logged or written: only the
-name of the variable it came from and the header that carried it.
+name of the variable it came from and the header that carried it. Whatever the tool writes or
+prints passes `redact`, which knows the value once `credential()` has handed it out.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from . import redact
+
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_PATH = "/v1/messages"
 CONFIG_ENV = "EDITOR_AGENT_CONFIG"
 
 AuthStyle = Literal["bearer", "x-api-key"]
+_SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|password", re.IGNORECASE)
 
 
 class ConnectionError_(ValueError):
@@ -50,13 +55,21 @@ class Connection(BaseModel):
         return (self.base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
 
     def credential(self) -> tuple[str, str]:
-        """(variable name, value) of the credential to send, as the SDK would pick it."""
+        """(variable name, value) of the credential to send, as the SDK would pick it; from now on the
+        value is redacted from every output, and checks run without the variable."""
+        if self.credential_env:
+            redact.register_variable(self.credential_env)
+        for header, shown in self.headers.items():  # a gateway's own credential header, given with --header
+            if _SECRET_HEADER.search(header):
+                redact.register(shown.removeprefix("Bearer ").strip())
         if self.api_key is not None:
+            redact.register(self.api_key.get_secret_value())
             return "the api_key setting", self.api_key.get_secret_value()
         names = [self.credential_env] if self.credential_env else ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"]
         for name in names:
             value = os.environ.get(name)
             if value:
+                redact.register(value)
                 return name, value
         wanted = " or ".join(names)
         raise ConnectionError_(f"no credential: set {wanted} (or run `editor-agent demo`, which needs none)")

@@ -24,6 +24,7 @@ from .changes import collect_changes, unified_diff
 from .connection import Connection
 from .editor import Editor
 from .progress import Progress
+from .redact import redact_data
 from .reply import StreamError, read_streamed_reply
 from .requestbody import RequestEncoder
 from .settings import RunSettings
@@ -321,7 +322,7 @@ class AgentLoop:
         else:
             started = time.monotonic()
             result = self.editor.run(use.get("input"))
-            content, is_error = result.content, result.is_error
+            content, is_error = redact_data(result.content), result.is_error  # a file can hold a credential
             self._record("tool_call", turn=self.turns, id=use["id"], input=use.get("input"), content=content,
                          is_error=is_error, seconds=round(time.monotonic() - started, 4))  # fmt: skip
             self.progress.tool(use.get("input"), content, is_error)

@@ -3,6 +3,8 @@
 Events: `start` (settings), `message` (every message appended to the conversation, in order),
 `request` (request parameters without messages or credentials), `response` (stop reason,
 usage, timing), `tool_call` (input, result, timing) and `end` (status and totals).
+
+The file is created 0600 (it holds the user's code) and every event passes `redact` on its way in.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import os
 import time
 from pathlib import Path
 from typing import Any
+
+from .private import private_dirs, private_open
+from .redact import redact, redact_data
 
 
 class Transcript:
@@ -23,13 +28,13 @@ class Transcript:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        private_dirs(self.path.parent)
+        self._handle = private_open(self.path, "a", encoding="utf-8")
 
     def write(self, event: str, **fields: Any) -> None:
-        record = {"event": event, "time": round(time.time(), 3), **fields}
+        record = {"event": event, "time": round(time.time(), 3), **redact_data(fields)}
         # ASCII escapes: a lone surrogate from the model must not make a line unwritable
-        self._handle.write(json.dumps(record, default=str) + "\n")
+        self._handle.write(redact(json.dumps(record, default=str)) + "\n")  # `default=str` may show a value
         self._handle.flush()
         if event == "end":
             os.fsync(self._handle.fileno())

@@ -140,11 +140,18 @@ def test_oversized_file_refused(root, make_editor):
 
 
 def test_read_only_policy_patterns(root, call):
+    (root / "app" / ".vscode").mkdir(parents=True)
+    (root / "app" / ".vscode" / "tasks.json").write_text("{}\n")
+    result = call(command="str_replace", path="app/.vscode/tasks.json", old_str="{}", new_str="[]")
+    assert result.is_error and "protected by the workspace policy (pattern `.vscode`)" in result.content
+    assert not call(command="view", path="app/.vscode/tasks.json").is_error
+
+
+def test_key_files_are_hidden_not_just_protected(root, call):
     (root / "keys").mkdir()
     (root / "keys" / "server.pem").write_text("KEY\n")
-    result = call(command="str_replace", path="keys/server.pem", old_str="KEY", new_str="x")
-    assert result.is_error and "protected by the workspace policy (pattern `*.pem`)" in result.content
-    assert not call(command="view", path="keys/server.pem").is_error
+    result = call(command="view", path="keys/server.pem")
+    assert result.is_error and "hidden by the workspace policy (pattern `*.pem`)" in result.content
 
 
 def test_custom_policy(root, make_editor):

@@ -71,6 +71,7 @@ CALLS: list[dict[str, Any]] = [
     {"command": "create", "path": "/repo/src", "file_text": "x"},
     {"command": "create", "path": "/repo/a.py/child.py", "file_text": "x"},
     {"command": "create", "path": "/repo/.env.local", "file_text": "x"},
+    {"command": "create", "path": "/repo/.vscode/settings.json", "file_text": "x"},
     {"command": "create", "path": "/repo/x.py"},
     # str_replace
     {"command": "str_replace", "path": "/repo/a.py", "old_str": "y = 2", "new_str": "y = 20\nz = 30"},

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..cliflags import add_run_flags, add_workspace_flags, connection_from_flags, policy_from_flags
+from ..terminal import safe
 
 if TYPE_CHECKING:
     from .plan import Shared
@@ -65,7 +66,7 @@ def _shared(args: argparse.Namespace) -> Shared:
 
 def _usage_error(lines: list[str]) -> int:
     for line in lines:
-        print(f"editor-agent: error: {line}", file=sys.stderr)
+        print(f"editor-agent: error: {safe(line, line=True)}", file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -76,7 +77,7 @@ def run_batch_command(args: argparse.Namespace, out: TextIO) -> int:
     from ..connection import ConnectionError_
     from .display import BatchDisplay
     from .engine import BatchSettings, run_batch
-    from .report import write_text
+    from .report import report_document, write_report_file, write_text
     from .taskfile import BatchInputError, parse_shard
 
     if args.transcript:
@@ -102,11 +103,10 @@ def run_batch_command(args: argparse.Namespace, out: TextIO) -> int:
         return _usage_error([f"{flag}: {message}" for flag, message in zip(flags, messages, strict=True)])
     except (ConnectionError_, ValueError) as exc:
         return _usage_error([str(exc).replace("\n", "; ")])
-    document = report.model_dump(mode="json")
+    document = report_document(report)
     if args.report:
         try:
-            Path(args.report).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.report).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+            write_report_file(report, args.report)
         except OSError as exc:
             print(f"editor-agent: error: cannot write the report {args.report}: {exc.strerror}", file=sys.stderr)
             return EXIT_FAILED

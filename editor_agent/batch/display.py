@@ -2,7 +2,8 @@
 
 The status line counts tasks done, running and failed, tokens and cost so far, and says when the
 workers are held by a rate limit. Without a terminal (CI logs), each start, finish and rate limit
-is one line instead. It all goes to stderr, so stdout stays clean for `--json`.
+is one line instead. It all goes to stderr, so stdout stays clean for `--json`. Task names and
+errors are shown terminal-safe (`terminal.safe`): only the display's own redraw sequences reach the terminal.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import threading
 import time
 from typing import TextIO
 
+from ..terminal import safe
 from .report import TaskReport, task_line
 
 
@@ -75,6 +77,7 @@ class BatchDisplay:
         """A plain line in a log; on a terminal only lines worth keeping go above the status line."""
         if self.quiet:
             return
+        line = safe(line, line=True)
         if not self.live:
             self.stream.write(line + "\n")
             self.stream.flush()

@@ -1,11 +1,19 @@
-"""What a batch did, for machines (`--json`, `--report`) and for people (a table and totals)."""
+"""What a batch did, for machines (`--json`, `--report`) and for people (a table and totals).
+
+Both are redacted; the table is terminal-safe, and the report file is created 0600.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from typing import Any, Literal, TextIO
 
 from pydantic import BaseModel
 
+from ..private import private_dirs, write_private
+from ..redact import redact, redact_data
+from ..terminal import safe
 from ..usage import Usage
 
 TaskStatus = Literal["succeeded", "failed", "skipped", "not_run"]
@@ -71,6 +79,18 @@ class BatchReport(BaseModel):
     patch: str | None = None  # everything merged, as one patch
 
 
+def report_document(report: BatchReport) -> dict[str, Any]:
+    """The report as JSON data, redacted (task errors can quote a server, details a check's output)."""
+    document: dict[str, Any] = redact_data(report.model_dump(mode="json"))
+    return document
+
+
+def write_report_file(report: BatchReport, path: str | os.PathLike[str]) -> None:
+    """`--report FILE`: the JSON document, indented, in a file only its owner can read."""
+    private_dirs(os.path.dirname(os.fspath(path)) or ".")
+    write_private(path, redact(json.dumps(report_document(report), indent=2)) + "\n", encoding="utf-8")
+
+
 def totals(tasks: list[TaskReport], rate_limited: int, seconds: float) -> Totals:
     usage = Usage()
     for task in tasks:
@@ -124,11 +144,12 @@ def write_text(report: BatchReport, out: TextIO) -> None:
     rows = [("#", "task", "job", "status", "turns", "tokens", "cost", "")]
     for t in report.tasks:
         status = "ok" if t.status == "succeeded" else t.status.upper().replace("_", " ")
-        rows.append((str(t.index), t.name, t.job, status, str(t.turns), f"{t.tokens:,}", _money(t.cost_usd),
-                     task_line(t)))  # fmt: skip
+        rows.append((str(t.index), safe(t.name, line=True), t.job, status, str(t.turns), f"{t.tokens:,}",
+                     _money(t.cost_usd), safe(task_line(t), line=True)))  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(7)]
     for row in rows:
-        out.write(("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:7])) + "  " + row[7]).rstrip() + "\n")
+        line = ("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:7])) + "  " + row[7]).rstrip()
+        out.write(line + "\n")
     s = report.totals
     shard = f" (shard {report.shard})" if report.shard else ""
     out.write(
@@ -137,7 +158,7 @@ def write_text(report: BatchReport, out: TextIO) -> None:
         f"{_money(s.cost_usd)} · {s.rate_limited} rate-limited requests · {s.seconds:.1f}s\n"
     )
     if report.patch:
-        out.write(f"merged patch: {report.patch}\n")
+        out.write(f"merged patch: {safe(report.patch, line=True)}\n")
     if report.checkpoint_start:
         out.write(f"the tree before the batch: {report.checkpoint_start} (or `editor-agent undo`)\n")
     out.flush()

@@ -25,6 +25,7 @@ from ..editor import Editor
 from ..errors import JobError
 from ..journal import Journal
 from ..loop import AgentLoop, RunResult
+from ..private import private_dirs, write_private
 from ..progress import Progress
 from ..runner import default_transcript, new_run_id, resolve_for_run
 from ..settings import RunOptions
@@ -130,8 +131,8 @@ def _outputs(
             result.commit = worktree.to_branch(spec.branch, message, paths)
             return
         target = spec.patch_out or root / PATCHES_DIR / f"{result.run_id}.patch"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(worktree.patch(paths), encoding="utf-8", errors="surrogateescape")
+        private_dirs(target.parent)
+        write_private(target, worktree.patch(paths), encoding="utf-8", errors="surrogateescape")
         result.patch = str(target)
     elif spec.commit and repo is not None and paths and result.status == "completed":
         if result.check_passed is not False and not result.rejected:
