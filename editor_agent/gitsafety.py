@@ -373,7 +373,7 @@ def _carry_entry(
     if base is None:
         raise _Tangled(f"{path}: deleted in your working tree but created by the run")
     if ours is None:
-        raise _Tangled(f"{path}: not committed (untracked or only in your working tree), so its contents are yours")
+        raise _Tangled(f"{path}: not committed (untracked or only staged), so its contents are yours")
     if theirs is None:
         raise _Tangled(f"{path}: deleted by the run, but it has uncommitted changes of yours")
     if ours[0] != base[0] and theirs[0] != base[0]:

@@ -153,7 +153,7 @@ def _outputs(
             try:
                 result.commit = gitsafety.commit_paths(repo, paths, message, before=start)
             except gitsafety.GitSafetyError as err:
-                result.error = f"not committed: {err}"
+                result.error = f"not committed: {err}; the run's edits stay in the working tree"
 
 
 def run_job(
