@@ -299,3 +299,15 @@ def test_the_age_for_pruning_on_start_comes_from_pyproject(repo: Path) -> None:
     (repo / "pyproject.toml").write_text('[tool.editor-agent]\nprune-after-days = "soon"\n')
     bad = run(repo, [FIX_SHOP])
     assert bad.returncode == 2 and "prune-after-days" in bad.stderr and "run-older" in run_ids(repo)
+
+
+def test_a_branch_that_cannot_be_made_is_refused_before_the_run(repo: Path) -> None:
+    git(repo, "branch", "taken", git(repo, "commit-tree", "HEAD^{tree}", "-m", "elsewhere").strip())
+    for name in ("taken", "bad..name"):
+        with MessagesServer(Script.model_validate({"turns": [{"content": [FIX_SHOP]}, done()]}), api_key=KEY) as server:
+            result = cli("run", "fix", "--workspace", str(repo), "--model", "claude-opus-4-5", "--isolate",
+                         "--branch", name, server=server)  # fmt: skip
+            assert server.requests == []
+        assert result.returncode == 2 and result.stderr.startswith("editor-agent: error: --branch: ")
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert (repo / "shop.py").read_text() == SHOP
