@@ -59,6 +59,17 @@ def _say(out: TextIO, text: str) -> None:
     out.write(safe(text, line=True) + "\n")
 
 
+def _days(text: str) -> float:
+    """An argparse type: a number of days, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days (0 or more)")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="editor-agent", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"editor-agent {__version__}")
@@ -112,6 +123,12 @@ def _parser() -> argparse.ArgumentParser:
         "--state-dir", metavar="DIR", help="where the run kept its journal (default WORKSPACE/.editor-agent)"
     )
     undo.add_argument("--json", action="store_true")
+
+    prune = commands.add_parser("prune", help="delete the private git refs of runs older than some days")
+    prune.add_argument("--workspace", default=".", help="a directory in the repository (default: here)")
+    prune.add_argument("--older-than", type=_days, metavar="DAYS",
+                       help="prune runs whose last checkpoint is older (default: prune-after-days, or 14)")  # fmt: skip
+    prune.add_argument("--json", action="store_true")
 
     add_batch_parser(commands)
 
@@ -299,6 +316,25 @@ def _undo(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_FAILED if report.conflicts else EXIT_OK
 
 
+def _prune(args: argparse.Namespace, out: TextIO) -> int:
+    from . import gitsafety, prune
+
+    repo = gitsafety.open_repo(Path(args.workspace))
+    if repo is None:
+        raise UsageError(f"{args.workspace} is not in a git repository")
+    days = args.older_than
+    if days is None:
+        days = prune.configured_days(Path(args.workspace), Path(str(repo.working_tree_dir))) or prune.DEFAULT_DAYS
+    report = prune.prune_runs(repo, days)
+    if args.json:
+        out.write(report.model_dump_json() + "\n")
+        return EXIT_OK
+    for run in report.pruned:
+        out.write(f"pruned run {run.run_id} (last checkpoint {run.last_checkpoint}, {run.refs} refs)\n")
+    out.write(f"{len(report.pruned)} run(s) older than {days:g} days pruned, {report.kept} kept\n")
+    return EXIT_OK
+
+
 def _replay(args: argparse.Namespace, out: TextIO) -> int:
     from .runner import replay
 
@@ -334,6 +370,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
             return _demo(args, out)
         if args.command == "undo":
             return _undo(args, out)
+        if args.command == "prune":
+            return _prune(args, out)
         if args.command == "batch":
             return run_batch_command(args, out)
         return _replay(args, out)

@@ -219,6 +219,15 @@ def runs(repo: git.Repo) -> list[str]:
     return sorted(first, key=lambda run: first[run])
 
 
+def run_times(repo: git.Repo) -> dict[str, int]:
+    """Each run id with the creation time (ns) of its newest checkpoint: how long ago it was last active."""
+    last: dict[str, int] = {}
+    for created, ref, _ in _listing(repo, REF_ROOT):
+        run = ref[len(REF_ROOT) + 1 :].split("/")[0]
+        last[run] = max(created, last.get(run, created))
+    return last
+
+
 def drop_checkpoints(repo: git.Repo, run_id: str) -> None:
     """Delete a run's private refs (the commits become unreachable and are collected by gc)."""
     with _REFS:
@@ -301,6 +310,129 @@ def apply_patch(repo: git.Repo, patch: str) -> list[str]:
         raise GitSafetyError(f"the patch does not apply to {', '.join(files) or 'the working tree'}: {reasons[-1]}")
 
 
+# A file as a tree or index holds it: (mode, blob sha); None where the path is absent.
+Entry = tuple[str, str]
+_REGULAR = ("100644", "100755")
+
+
+def _tree_entries(repo: git.Repo, treeish: str | None, paths: list[str]) -> dict[str, Entry]:
+    """The entries of exactly these paths in a tree (None: the empty tree of an unborn branch)."""
+    if treeish is None or not paths:
+        return {}
+    found: dict[str, Entry] = {}
+    for item in _z(_git(repo, "ls-tree", "-r", "-z", "--full-tree", treeish, "--", *paths)):
+        meta, path = item.split("\t", 1)
+        mode, _, sha = meta.split()
+        found[path] = (mode, sha)
+    return {path: entry for path, entry in found.items() if path in paths}
+
+
+def _index_entries(repo: git.Repo, paths: list[str]) -> tuple[dict[str, Entry], set[str]]:
+    """The user's index entries of these paths, and the paths it has unmerged (a conflict in progress)."""
+    found: dict[str, Entry] = {}
+    unmerged: set[str] = set()
+    for item in _z(_git(repo, "ls-files", "-s", "-z", "--", *paths)) if paths else []:
+        meta, path = item.split("\t", 1)
+        mode, sha, stage = meta.split()
+        if stage != "0":
+            unmerged.add(path)
+        elif path in paths:
+            found[path] = (mode, sha)
+    return found, unmerged
+
+
+class _Tangled(Exception):
+    """The run's change to a file cannot be told apart from the user's own uncommitted work in it."""
+
+
+def _merge_blobs(repo: git.Repo, path: str, ours: str, base: str, theirs: str) -> str:
+    """A 3-way merge of three blobs into a new blob; a conflict or a binary file is _Tangled."""
+    with tempfile.TemporaryDirectory(prefix="editor-agent-merge-") as scratch:
+        names = []
+        for label, sha in (("ours", ours), ("base", base), ("theirs", theirs)):
+            name = os.path.join(scratch, label)
+            data = repo.git.cat_file("blob", sha, stdout_as_string=False, strip_newline_in_stdout=False)
+            Path(name).write_bytes(bytes(data))
+            names.append(name)
+        status, merged, _ = repo.git.merge_file(
+            "-p", "--quiet", *names, with_extended_output=True, with_exceptions=False, stdout_as_string=False,
+            strip_newline_in_stdout=False,
+        )  # fmt: skip
+    if status != 0:
+        raise _Tangled(f"{path}: your uncommitted changes overlap the run's edits" if 0 < status < 128 else
+                       f"{path}: a binary file you changed too")  # fmt: skip
+    return _git(repo, "hash-object", "-w", "--stdin", stdin=bytes(merged)).strip()
+
+
+def _carry_entry(
+    repo: git.Repo, path: str, ours: Entry | None, base: Entry | None, theirs: Entry | None
+) -> Entry | None:
+    """`ours` plus the run's change (base -> theirs) to one file; None: the file is deleted."""
+    if ours == base or ours == theirs:
+        return theirs
+    if base is None:
+        raise _Tangled(f"{path}: deleted in your working tree but created by the run")
+    if ours is None:
+        raise _Tangled(f"{path}: not committed (untracked or only staged), so its contents are yours")
+    if theirs is None:
+        raise _Tangled(f"{path}: deleted by the run, but it has uncommitted changes of yours")
+    if ours[0] != base[0] and theirs[0] != base[0]:
+        raise _Tangled(f"{path}: its mode was changed by both you and the run")
+    mode = theirs[0] if ours[0] == base[0] else ours[0]
+    if not {ours[0], base[0], theirs[0]} <= set(_REGULAR):
+        raise _Tangled(f"{path}: a link or submodule with uncommitted changes of yours")
+    if ours[1] == base[1] or theirs[1] == base[1]:
+        return (mode, theirs[1] if ours[1] == base[1] else ours[1])
+    return (mode, _merge_blobs(repo, path, ours[1], base[1], theirs[1]))
+
+
+def _carry(
+    repo: git.Repo, paths: list[str], ours: dict[str, Entry], base: dict[str, Entry], theirs: dict[str, Entry]
+) -> dict[str, Entry | None]:
+    """The run's changes (base -> theirs) replayed onto `ours`, path by path.
+
+    Where `ours` and `base` agree (the user had no uncommitted work in the file) the file is taken
+    as the run left it; otherwise only the run's lines are merged in. A file whose changes cannot
+    be separated refuses the whole result, so nothing of the user's is ever carried along.
+    """
+    carried: dict[str, Entry | None] = {}
+    tangled: list[str] = []
+    for path in paths:
+        if theirs.get(path) == base.get(path):
+            continue  # the run left it as it found it
+        try:
+            carried[path] = _carry_entry(repo, path, ours.get(path), base.get(path), theirs.get(path))
+        except _Tangled as err:
+            tangled.append(str(err))
+    if tangled:
+        raise GitSafetyError("the run's changes cannot be separated from yours: " + "; ".join(tangled))
+    return carried
+
+
+def _tree_with(repo: git.Repo, onto: str | None, entries: Mapping[str, Entry | None]) -> str:
+    """The tree of `onto` (None: empty) with these entries set or (None) removed."""
+    zero = "0" * (64 if _git(repo, "rev-parse", "--show-object-format").strip() == "sha256" else 40)
+    lines = [f"{entry[0]} {entry[1]}\t{path}\0" if entry else f"0 {zero}\t{path}\0" for path, entry in entries.items()]
+    with _temp_index(repo, copy=False) as env:
+        if onto:
+            _git(repo, "read-tree", onto, env=env)
+        if lines:
+            _git(
+                repo,
+                "update-index",
+                "-z",
+                "--index-info",
+                env=env,
+                stdin="".join(lines).encode("utf-8", "surrogateescape"),
+            )
+        return _git(repo, "write-tree", env=env).strip()
+
+
+def parent_of(repo: git.Repo, sha: str) -> str | None:
+    """A commit's first parent (a checkpoint's: the HEAD it was taken on), or None for a root commit."""
+    return _try(repo, "rev-parse", "--verify", "-q", f"{_commit_of(repo, sha)}^1")
+
+
 # `git worktree prune` can remove the administrative files of a worktree being added at the same
 # moment; adding and removing worktrees of this process take turns.
 _WORKTREES = threading.RLock()
@@ -311,16 +443,26 @@ _REFS = threading.RLock()
 
 @dataclass
 class Worktree:
-    """A detached worktree of `repo` at `path`, started from commit `base`, for an isolated run."""
+    """A detached worktree of `repo` at `path`, started from commit `base`, for an isolated run.
+
+    `onto` is the commit a branch made from it goes on (None: a root commit, for an unborn
+    branch). When `base` is a checkpoint of the user's tree, that is the HEAD it was taken on, so
+    the branch holds the run's changes and none of the user's uncommitted work.
+    """
 
     repo: git.Repo
     path: Path
     base: str
+    onto: str | None
 
     @classmethod
-    def create(cls, repo: git.Repo, base: str, parent_dir: Path) -> Worktree:
-        """`git worktree add --detach` in a fresh directory under parent_dir (keep it outside the user's tree)."""
+    def create(cls, repo: git.Repo, base: str, parent_dir: Path, on_parent: bool = False) -> Worktree:
+        """`git worktree add --detach` in a fresh directory under parent_dir (keep it outside the user's tree).
+
+        With `on_parent`, a branch goes on base's parent (base is a checkpoint), else on base.
+        """
         sha = _commit_of(repo, base)
+        onto = parent_of(repo, sha) if on_parent else sha
         try:
             Path(parent_dir).mkdir(parents=True, exist_ok=True)
             path = Path(tempfile.mkdtemp(prefix="editor-agent-wt-", dir=parent_dir)).resolve()
@@ -332,7 +474,7 @@ class Worktree:
         except GitSafetyError:
             shutil.rmtree(path, ignore_errors=True)
             raise
-        return cls(repo=repo, path=path, base=sha)
+        return cls(repo=repo, path=path, base=sha, onto=onto)
 
     def _repo(self) -> git.Repo:
         if not self.path.is_dir():
@@ -362,22 +504,28 @@ class Worktree:
         return sha
 
     def to_branch(self, name: str, message: str, paths: list[str] | None = None) -> str:
-        """Commit, then point branch `name` of the main repo at that commit.
+        """Point branch `name` of the main repo at `onto` plus one commit of the run's changes.
 
-        Refuses a branch checked out in any worktree and an existing branch not at `base`, so a
-        user's work is never overwritten.
+        The worktree's changes are committed there too, then replayed onto `onto` file by file
+        (see _carry): a file whose changes are tangled with the user's uncommitted work refuses
+        the branch. Refuses a branch checked out in any worktree and an existing branch not at
+        `onto`, so a user's work is never overwritten.
         """
-        if _try(self.repo, "check-ref-format", "--branch", name) != name:
-            raise GitSafetyError(f"invalid branch name {name!r}")
-        ref = f"refs/heads/{name}"
-        listing = _git(self.repo, "worktree", "list", "--porcelain")
-        if f"branch {ref}" in listing.splitlines():
-            raise GitSafetyError(f"branch {name!r} is checked out in a worktree; not moving it")
+        ref = check_branch(self.repo, name, self.onto)
         existing = _try(self.repo, "rev-parse", "--verify", "-q", ref)
-        if existing is not None and existing != self.base:
-            raise GitSafetyError(f"branch {name!r} already exists at {existing[:12]}; not overwriting it")
-        sha = self.commit(message, paths)
-        _git(self.repo, "update-ref", "-m", f"editor-agent: branch from {self.base[:12]}", ref, sha, existing or "")
+        done = self.commit(message, paths)
+        if self.onto == self.base:
+            sha = done
+        else:
+            changed = changed_paths(self.repo, self.base, done)
+            ours = _tree_entries(self.repo, self.onto, changed)
+            base, theirs = _tree_entries(self.repo, self.base, changed), _tree_entries(self.repo, done, changed)
+            carried = _carry(self.repo, changed, ours, base, theirs)
+            tree = _tree_with(self.repo, self.onto, carried)
+            unchanged = self.onto is not None and tree == _git(self.repo, "rev-parse", f"{self.onto}^{{tree}}").strip()
+            sha = self.onto if unchanged and self.onto else _commit_tree(self.repo, tree, self.onto, message)
+        start = self.onto or self.base
+        _git(self.repo, "update-ref", "-m", f"editor-agent: branch from {start[:12]}", ref, sha, existing or "")
         return sha
 
     def remove(self) -> None:
@@ -391,30 +539,56 @@ class Worktree:
             _git(self.repo, "worktree", "prune")
 
 
-def commit_paths(repo: git.Repo, paths: list[str], message: str) -> str:
-    """Commit exactly these paths' working-tree state on HEAD; the user's other staging stays as it was.
+def check_branch(repo: git.Repo, name: str, onto: str | None) -> str:
+    """The ref of branch `name` if a run may point it at a commit on `onto`; else a GitSafetyError.
 
-    The commit is built from HEAD's tree in a private index, HEAD moves only if it has not
-    changed meanwhile, and the user's index entries are then updated for these paths alone
-    (as `git commit --only` would). No hooks run and the commit is not signed.
+    Refuses a bad name, a branch checked out in any worktree and an existing branch not at `onto`.
+    """
+    if _try(repo, "check-ref-format", "--branch", name) != name:
+        raise GitSafetyError(f"invalid branch name {name!r}")
+    ref = f"refs/heads/{name}"
+    listing = _git(repo, "worktree", "list", "--porcelain")
+    if f"branch {ref}" in listing.splitlines():
+        raise GitSafetyError(f"branch {name!r} is checked out in a worktree; not moving it")
+    existing = _try(repo, "rev-parse", "--verify", "-q", ref)
+    if existing is not None and existing != onto:
+        raise GitSafetyError(f"branch {name!r} already exists at {existing[:12]}; not overwriting it")
+    return ref
+
+
+def commit_paths(repo: git.Repo, paths: list[str], message: str, before: str | None = None) -> str:
+    """Commit these paths on HEAD; the user's other staging stays as it was.
+
+    Without `before`, the paths are committed as the working tree has them. With `before` (a
+    checkpoint taken before a run), only the run's change to each file (before -> working tree)
+    is committed, on top of what the user has staged of it: the user's unstaged edits stay
+    unstaged and out of the commit, and a file where the two cannot be separated refuses the
+    commit (see _carry). The commit is built in a private index, HEAD moves only if it has not
+    changed meanwhile, and the user's index entries are then updated for the committed paths
+    alone (as `git commit --only` would). No hooks run and the commit is not signed.
     """
     wanted = sorted({_rel(p) for p in paths})
     if not wanted:
         raise GitSafetyError("nothing to commit: no paths given")
     head = _head(repo)
     with _temp_index(repo, copy=False) as env:
-        if head:
-            _git(repo, "read-tree", head, env=env)
-        _git(repo, "update-index", "--add", "--remove", "--", *wanted, env=env)
-        tree = _git(repo, "write-tree", env=env).strip()
+        if before or head:
+            _git(repo, "read-tree", _commit_of(repo, before) if before else str(head), env=env)
+        theirs = _tree_entries(repo, _stage_working_tree(repo, env, wanted), wanted)
+    carried: dict[str, Entry | None] = {p: theirs.get(p) for p in wanted}
+    if before:
+        ours, unmerged = _index_entries(repo, wanted)
+        if unmerged:
+            raise GitSafetyError(f"not committing {', '.join(sorted(unmerged))}: your index has a merge conflict there")
+        carried = _carry(repo, wanted, ours, _tree_entries(repo, before, wanted), theirs)
+    tree = _tree_with(repo, head, carried)
     if head and tree == _git(repo, "rev-parse", f"{head}^{{tree}}").strip():
         raise GitSafetyError(f"nothing to commit: {', '.join(wanted)} unchanged since HEAD")
     sha = _commit_tree(repo, tree, head, message)
     subject = message.splitlines()[0] if message.strip() else "editor-agent"
     _git(repo, "update-ref", "-m", f"commit: {subject}", "HEAD", sha, head or "")
-    entries = {e.split("\t", 1)[1]: e for e in _z(_git(repo, "ls-tree", "-r", "-z", "--full-tree", sha, "--", *wanted))}
     zero = "0" * len(sha)
-    lines = [f"0 {zero}\t{p}\0" + (f"{entries[p]}\0" if p in entries else "") for p in wanted]
+    lines = [f"0 {zero}\t{p}\0" + (f"{e[0]} {e[1]}\t{p}\0" if e else "") for p, e in sorted(carried.items())]
     try:
         _git(repo, "update-index", "-z", "--index-info", stdin="".join(lines).encode("utf-8", "surrogateescape"))
     except GitSafetyError as err:  # the commit exists; say how to resync the index by hand

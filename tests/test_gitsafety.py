@@ -21,6 +21,7 @@ from editor_agent.gitsafety import (
     open_repo,
     patch_between,
     restore_paths,
+    run_times,
     runs,
     snapshot,
     summary_message,
@@ -441,3 +442,120 @@ def test_worktree_patch_and_branch_limited_to_paths(tmp_path: Path) -> None:
         assert files == ["shop.py"]
     finally:
         worktree.remove()
+
+
+LINES = "".join(f"line {n}\n" for n in range(1, 21))
+
+
+def every_text(root: Path, rev: str) -> tuple[set[str], bytes]:
+    """Every path and the bytes of every blob and commit reachable from rev."""
+    paths: set[str] = set()
+    data = []
+    for commit in g(root, "rev-list", rev).split():
+        data.append(subprocess.run(["git", "cat-file", "commit", commit], cwd=root, capture_output=True).stdout)
+        for line in g(root, "ls-tree", "-r", "-z", commit).split("\0"):
+            if line:
+                meta, path = line.split("\t", 1)
+                paths.add(path)
+                blob = ["git", "cat-file", "blob", meta.split()[2]]
+                data.append(subprocess.run(blob, cwd=root, capture_output=True).stdout)
+    return paths, b"".join(data)
+
+
+def test_branch_on_parent_of_a_checkpoint_holds_only_the_runs_changes(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", {"a.txt": LINES, "c.txt": "c\n", "d.sh": "echo\n", "img.bin": BINARY})
+    head = g(root, "rev-parse", "HEAD").strip()
+    write(root, {"secret.env": "TOKEN=SECRET-1\n", "staged.txt": "STAGED-2\n"})
+    g(root, "add", "staged.txt")
+    write(root, {"a.txt": "line 1 UNSTAGED-3\n" + LINES.split("\n", 1)[1]})
+    repo = open_repo(root)
+    assert repo is not None
+    before = user_state(root)
+    wt = Worktree.create(repo, checkpoint(repo, "run1", "start"), tmp_path / "runs", on_parent=True)
+    try:
+        assert (wt.path / "secret.env").exists() and wt.onto == head  # the run sees the user's tree
+        write(wt.path, {"a.txt": (wt.path / "a.txt").read_text().replace("line 20\n", "line 20 run\n")})
+        write(wt.path, {"new.txt": "new\n", "img.bin": BINARY[::-1]})
+        (wt.path / "c.txt").unlink()
+        (wt.path / "d.sh").chmod(0o755)
+        sha = wt.to_branch("agent/x", "run work", ["a.txt", "new.txt", "img.bin", "c.txt", "d.sh"])
+    finally:
+        wt.remove()
+    assert g(root, "rev-list", "agent/x").split() == [sha, *g(root, "rev-list", head).split()]
+    assert sorted(changed_paths(repo, head, sha)) == ["a.txt", "c.txt", "d.sh", "img.bin", "new.txt"]
+    assert show(root, sha, "a.txt") == LINES.replace("line 20\n", "line 20 run\n").encode()
+    assert show(root, sha, "img.bin") == BINARY[::-1] and g(root, "ls-tree", sha, "d.sh").startswith("100755")
+    paths, data = every_text(root, "agent/x")
+    assert not {"secret.env", "staged.txt"} & paths
+    assert not [m for m in (b"SECRET-1", b"STAGED-2", b"UNSTAGED-3") if m in data]
+    assert user_state(root) | {"branches": ""} == before | {"branches": ""}
+
+
+def test_tangled_changes_refuse_the_branch_and_name_every_file(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", {"a.txt": LINES, "img.bin": BINARY, "gone.txt": "g\n"})
+    write(root, {"secret.env": "TOKEN=1\n", "a.txt": "line 1 mine\n" + LINES.split("\n", 1)[1]})
+    write(root, {"img.bin": BINARY[:100], "gone.txt": "g mine\n"})
+    repo = open_repo(root)
+    assert repo is not None
+    wt = Worktree.create(repo, checkpoint(repo, "run1", "start"), tmp_path / "runs", on_parent=True)
+    try:
+        write(wt.path, {"secret.env": "TOKEN=2\n", "a.txt": "line 1 run\n" + LINES.split("\n", 1)[1]})
+        write(wt.path, {"img.bin": BINARY[:50]})
+        (wt.path / "gone.txt").unlink()
+        with pytest.raises(GitSafetyError) as caught:
+            wt.to_branch("agent/x", "run work")
+        assert "secret.env" in wt.patch()  # the worktree is still there to make the patch from
+    finally:
+        wt.remove()
+    message = str(caught.value)
+    assert "\n" not in message and g(root, "branch", "--list", "agent/x") == ""
+    for part in ("secret.env: not committed", "a.txt: your uncommitted changes overlap", "img.bin: a binary file",
+                 "gone.txt: deleted by the run"):  # fmt: skip
+        assert part in message
+
+
+def test_commit_paths_before_a_run_commits_its_change_on_the_staged_version(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", {"a.txt": LINES, "b.txt": "b\n", "tool.sh": "echo\n"})
+    head = g(root, "rev-parse", "HEAD").strip()
+    staged = LINES.replace("line 10\n", "line 10 staged\n")
+    write(root, {"a.txt": staged, "other.txt": "other staged\n"})
+    g(root, "add", "a.txt", "other.txt")
+    write(root, {"a.txt": "line 1 unstaged\n" + staged.split("\n", 1)[1], "tool.sh": "echo mine\n"})
+    repo = open_repo(root)
+    assert repo is not None
+    start = checkpoint(repo, "run1", "start")
+    write(root, {"a.txt": (root / "a.txt").read_text().replace("line 20\n", "line 20 run\n"), "made.txt": "m\n"})
+    (root / "b.txt").unlink()
+    (root / "tool.sh").chmod(0o755)
+
+    sha = commit_paths(repo, ["a.txt", "b.txt", "made.txt", "tool.sh"], "run", before=start)
+
+    assert g(root, "rev-parse", "HEAD^").strip() == head
+    assert sorted(changed_paths(repo, head, sha)) == ["a.txt", "b.txt", "made.txt", "tool.sh"]
+    assert show(root, sha, "a.txt") == staged.replace("line 20\n", "line 20 run\n").encode()
+    assert g(root, "ls-tree", sha, "tool.sh").startswith("100755") and show(root, sha, "tool.sh") == b"echo\n"
+    assert g(root, "diff", "--cached", "--name-only") == "other.txt\n"
+    assert sorted(g(root, "diff", "--name-only").split()) == ["a.txt", "tool.sh"]
+    assert "+line 1 unstaged" in g(root, "diff", "a.txt") and "run" not in g(root, "diff", "a.txt")
+    with pytest.raises(GitSafetyError, match="nothing to commit"):
+        commit_paths(repo, ["a.txt"], "again", before=checkpoint(repo, "run2", "start"))
+
+
+def test_run_times_and_prune_runs(tmp_path: Path) -> None:
+    from editor_agent.prune import prune_runs
+
+    root = make_repo(tmp_path / "r", {"a.txt": "a\n"})
+    repo = open_repo(root)
+    assert repo is not None
+    for run_id in ("one", "two", "three"):
+        checkpoint(repo, run_id, "start")
+    checkpoint(repo, "one", "end")
+    times = run_times(repo)
+    assert sorted(times) == ["one", "three", "two"] and times["one"] > times["three"] > times["two"]
+    assert prune_runs(repo, 1).pruned == [] and runs(repo) == ["one", "two", "three"]
+    report = prune_runs(repo, 0, keep=frozenset({"two"}))
+    assert [(item.run_id, item.refs) for item in report.pruned] == [("three", 1), ("one", 2)]
+    assert report.kept == 1 and runs(repo) == ["two"]
+    assert g(root, "for-each-ref", "--format=%(refname)", "refs/editor-agent/").split() == [
+        "refs/editor-agent/two/start"
+    ]

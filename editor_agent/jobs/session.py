@@ -27,14 +27,16 @@ from ..journal import Journal
 from ..loop import AgentLoop, RunResult
 from ..private import private_dirs, write_private
 from ..progress import Progress
+from ..prune import prune_on_start
 from ..runner import default_transcript, new_run_id, resolve_for_run
 from ..settings import RunOptions
+from ..statedir import StateDir
 from ..transcript import Transcript, read_events
 from ..watch import WorkspaceWatcher
 from ..workspace import Workspace
 from .checks import CheckResult, run_check
 
-PATCHES_DIR = ".editor-agent/patches"
+PATCHES_DIR = "patches"  # in the state directory
 
 
 class JobSpec(BaseModel):
@@ -98,14 +100,20 @@ def _working_copy(
         yield root, None, None
         return
     gitsafety.exclude_locally(repo, ".editor-agent/")
+    prune_on_start(repo, root, run_id)
     earlier = dict(gitsafety.checkpoints(repo, run_id)) if resuming else {}
     base = earlier.get("start") or gitsafety.checkpoint(repo, run_id, "start")  # a resumed run keeps its start
     if not spec.isolate:
         yield root, repo, None
         gitsafety.checkpoint(repo, run_id, "end")
         return
+    if spec.branch:  # a name that cannot be used is refused before the run, not after it
+        try:
+            gitsafety.check_branch(repo, spec.branch, gitsafety.parent_of(repo, base))
+        except gitsafety.GitSafetyError as err:
+            raise JobError(f"--branch: {err}") from None
     scratch = Path(tempfile.mkdtemp(prefix="editor-agent-"))
-    worktree = gitsafety.Worktree.create(repo, base, scratch)
+    worktree = gitsafety.Worktree.create(repo, base, scratch, on_parent=True)
     try:
         inside = root.relative_to(Path(str(repo.working_tree_dir)).resolve())
         yield worktree.path / inside, gitsafety.open_repo(worktree.path), worktree
@@ -115,28 +123,45 @@ def _working_copy(
 
 
 def _outputs(
-    spec: JobSpec, result: JobResult, changed: list[Path], repo: Any, worktree: gitsafety.Worktree | None, root: Path
+    spec: JobSpec,
+    result: JobResult,
+    changed: list[Path],
+    repo: Any,
+    worktree: gitsafety.Worktree | None,
+    root: Path,
+    state_dir: Path | None = None,
 ) -> None:
     """Leave an isolated run's result as a branch or a patch; commit an in-place run when asked.
 
-    Only a run that completed, whose check did not fail and none of whose edits were rejected, is
-    committed; a patch or branch is left whatever the outcome, for a person to look at.
+    A branch and a commit hold the run's changes and nothing of the user's uncommitted work; where
+    the two cannot be separated they are refused (`error` says why) and nothing is lost: a
+    refused branch leaves the patch instead, a refused commit leaves the files as they are. The
+    patch is against the user's tree as the run found it, so it applies there. Only a run that
+    completed, whose check did not fail and none of whose edits were rejected, is committed; a
+    patch or branch is left whatever the outcome, for a person to look at.
     """
     top = Path(str(repo.working_tree_dir)).resolve() if repo is not None else root
-    paths = [p.resolve().relative_to(top).as_posix() for p in changed]  # only what the model wrote
+    paths = [p.relative_to(top).as_posix() for p in changed]  # only what the model wrote (link-free paths)
     message = gitsafety.summary_message(paths, spec.title or spec.task)
     if worktree is not None:
         if spec.branch:
-            result.branch = spec.branch
-            result.commit = worktree.to_branch(spec.branch, message, paths)
-            return
-        target = spec.patch_out or root / PATCHES_DIR / f"{result.run_id}.patch"
+            try:
+                result.commit = worktree.to_branch(spec.branch, message, paths)
+                result.branch = spec.branch
+                return
+            except gitsafety.GitSafetyError as err:
+                result.error = f"branch {spec.branch!r} not made: {err}; the run's changes are in the patch"
+        target = spec.patch_out or StateDir.open(root, state_dir).file_path(f"{PATCHES_DIR}/{result.run_id}.patch")
         private_dirs(target.parent)
         write_private(target, worktree.patch(paths), encoding="utf-8", errors="surrogateescape")
         result.patch = str(target)
     elif spec.commit and repo is not None and paths and result.status == "completed":
         if result.check_passed is not False and not result.rejected:
-            result.commit = gitsafety.commit_paths(repo, paths, message)
+            start = dict(gitsafety.checkpoints(repo, result.run_id)).get("start")
+            try:
+                result.commit = gitsafety.commit_paths(repo, paths, message, before=start)
+            except gitsafety.GitSafetyError as err:
+                result.error = f"not committed: {err}; the run's edits stay in the working tree"
 
 
 def run_job(
@@ -206,5 +231,5 @@ def run_job(
                 watcher.stop()
             if journal is not None:
                 journal.close()
-        _outputs(spec, result, changed, repo, worktree, root)
+        _outputs(spec, result, changed, repo, worktree, root, options.state_dir)
     return result
