@@ -1,0 +1,257 @@
+"""A server that never finishes a reply, sends an enormous one, or sends nonsense: the run still ends cleanly.
+
+Each run goes through the real SDK over HTTP to `HostileServer`, which sends exactly the bytes a test gives.
+Every such run must end with a status, a one-line error and an `end` event in its transcript: never a hang,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from editor_agent import reply
+from editor_agent.connection import Connection
+from editor_agent.loop import RunResult
+from editor_agent.runner import RunOptions, run_task
+from editor_agent.settings import RunSettings
+from editor_agent.testing.hostile import PING, START, HostileServer, end_of_reply, event, text_reply
+from editor_agent.transcript import read_events
+
+KEY = "sk-test-secret-value"
+TOOL = "str_replace_based_edit_tool"
+GIVE_UP = 15.0  # a server that should have been cut off long before finishes its reply after this long
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "shop.py").write_text("def total(x):\n    return x\n")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def credential(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+
+
+def run(server: HostileServer, repo: Path, **settings: Any) -> RunResult:
+    options = RunOptions(
+        workspace=repo,
+        model="claude-opus-4-5",
+        settings=RunSettings(**settings),
+        connection=Connection(base_url=server.url, max_retries=1),
+        transcript=repo.parent / "run.jsonl",
+    )
+    return run_task(options, "Look at shop.py.")
+
+
+def ended_cleanly(result: RunResult, status: str) -> str:
+    """The one-line error of a run that ended with `status` and wrote its `end` event."""
+    assert result.status == status, (result.status, result.error)
+    error = result.error or ""
+    assert error and "\n" not in error and "Traceback" not in error
+    assert len(error) < 400, error
+    assert result.transcript is not None
+    last = read_events(Path(result.transcript))[-1]
+    assert last["event"] == "end" and last["status"] == status and last["error"] == error
+    return error
+
+
+def block_start(index: int, block: dict[str, Any]) -> bytes:
+    return event({"type": "content_block_start", "index": index, "content_block": block})
+
+
+def delta(index: Any, change: dict[str, Any]) -> bytes:
+    return event({"type": "content_block_delta", "index": index, "delta": change})
+
+
+def block_stop(index: int) -> bytes:
+    return event({"type": "content_block_stop", "index": index})
+
+
+TEXT = {"type": "text", "text": ""}
+
+
+# --- the time limit holds while a reply is arriving --------------------------------------------------
+
+
+def test_a_reply_of_endless_pings_ends_at_the_time_limit(repo: Path):
+    opened = time.monotonic()
+
+    def pings() -> Iterator[bytes | float]:
+        yield event(START)
+        yield block_start(0, TEXT)
+        while time.monotonic() - opened < GIVE_UP:
+            yield PING
+            yield 0.05
+        yield from [block_stop(0), *end_of_reply()]
+
+    with HostileServer(pings) as server:
+        began = time.monotonic()
+        result = run(server, repo, max_seconds=2)
+        took = time.monotonic() - began
+    assert "time limit" in ended_cleanly(result, "timeout")
+    assert took < 6, f"the run went on for {took:.1f} s past a 2 s limit"
+
+
+def test_a_server_silent_after_its_headers_ends_at_the_time_limit(repo: Path):
+    with HostileServer(lambda: [event(START), GIVE_UP, *text_reply()[1:]]) as server:
+        began = time.monotonic()
+        result = run(server, repo, max_seconds=2)
+        took = time.monotonic() - began
+    assert "time limit" in ended_cleanly(result, "timeout")
+    assert took < 6, f"the run went on for {took:.1f} s past a 2 s limit"
+
+
+def test_a_server_that_never_answers_ends_at_the_time_limit(repo: Path):
+    with HostileServer(lambda: [GIVE_UP, *text_reply()]) as server:
+        began = time.monotonic()
+        result = run(server, repo, max_seconds=2)
+        took = time.monotonic() - began
+    assert "time limit" in ended_cleanly(result, "timeout")
+    assert took < 6, f"the run went on for {took:.1f} s past a 2 s limit"
+
+
+# --- one reply's size is capped -----------------------------------------------------------------
+
+
+def test_a_reply_larger_than_the_cap_ends_the_run_with_an_error(repo: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(reply, "MAX_REPLY_BYTES", 1 << 20)
+    piece = b"x" * 65536
+
+    def huge() -> Iterator[bytes]:
+        yield event(START)
+        yield block_start(0, TEXT)
+        yield b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"text":"'
+        yield from [piece] * 40  # 2.5 MiB in one event
+        yield b'"}}\n\n'
+        yield from [block_stop(0), *end_of_reply()]
+
+    with HostileServer(huge) as server:
+        result = run(server, repo)
+        assert server.requests == 1  # not worth asking again
+    error = ended_cleanly(result, "error")
+    assert "larger than 1 MiB" in error
+
+
+def test_the_default_cap_holds_for_one_endless_event():
+    piece = b"y" * 65536
+    chunks = [b"data: "] + [piece] * (reply.MAX_REPLY_BYTES // len(piece) + 2)
+    with pytest.raises(reply.StreamError, match="larger than 64 MiB") as caught:
+        reply.read_streamed_reply(chunks)
+    assert not caught.value.transient
+    assert reply.MAX_REPLY_BYTES == 64 << 20
+
+
+# --- malformed replies ----------------------------------------------------------------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+TOOL_USE = {"type": "tool_use", "id": "toolu_1", "name": TOOL, "input": {}}
+VIEW = '{"command":"view","path":"/repo/shop.py"}'
+
+MALFORMED: dict[str, list[bytes]] = {
+    "tool_use without an id": [
+        event(START),
+        block_start(0, {"type": "tool_use", "name": TOOL, "input": {}}),
+        delta(0, {"type": "input_json_delta", "partial_json": VIEW}),
+        block_stop(0),
+        *end_of_reply("tool_use"),
+    ],
+    "tool_use input that is not an object": [
+        event(START),
+        block_start(0, {**TOOL_USE, "input": [1, 2]}),
+        block_stop(0),
+        *end_of_reply("tool_use"),
+    ],
+    "tool_use input nested 100,000 deep": [
+        event(START),
+        block_start(0, TOOL_USE),
+        delta(0, {"type": "input_json_delta", "partial_json": '{"command":' + DEEP + "}"}),
+        block_stop(0),
+        *end_of_reply("tool_use"),
+    ],
+    "an event nested 100,000 deep": [event(START), event(DEEP), *end_of_reply()],
+    "message null in message_start": [event({"type": "message_start", "message": None}), *end_of_reply()],
+    "content that is not a list": [
+        event({**START, "message": {**START["message"], "content": "hi"}}),
+        *end_of_reply(),
+    ],  # fmt: skip
+    "content_block null": [event(START), block_start(0, None), block_stop(0), *end_of_reply()],  # type: ignore[arg-type]
+    "a block without a type": [event(START), block_start(0, {"text": "hi"}), block_stop(0), *end_of_reply()],
+    "a block started at the wrong index": [
+        event(START),
+        block_start(3, TEXT),
+        delta(3, {"type": "text_delta", "text": "hi"}),
+        block_stop(3),
+        *end_of_reply(),
+    ],
+    "a delta for an index out of range": [
+        event(START),
+        block_start(0, TEXT),
+        delta(7, {"type": "text_delta", "text": "hi"}),
+        block_stop(0),
+        *end_of_reply(),
+    ],
+    "a delta for a block never started": [
+        event(START),
+        delta(0, {"type": "signature_delta", "signature": "sig"}),
+        *end_of_reply(),
+    ],
+    "an index that is not a number": [
+        event(START),
+        block_start(0, TEXT),
+        delta("0", {"type": "text_delta", "text": "hi"}),
+        block_stop(0),
+        *end_of_reply(),
+    ],
+    "a delta event without its delta": [
+        event(START),
+        block_start(0, TEXT),
+        event({"type": "content_block_delta", "index": 0}),
+        block_stop(0),
+        *end_of_reply(),
+    ],
+    "a text delta that is not text": [
+        event(START),
+        block_start(0, TEXT),
+        delta(0, {"type": "text_delta", "text": 5}),
+        block_stop(0),
+        *end_of_reply(),
+    ],
+    "a message_delta that is not an object": [
+        *text_reply()[:-2],
+        event({"type": "message_delta", "delta": "end_turn"}),
+        event({"type": "message_stop"}),
+    ],
+    "usage that is not a number": [
+        *text_reply()[:-2],
+        event({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": "many"}}),
+        event({"type": "message_stop"}),
+    ],
+    "an error event that is not an object": [event(START), event({"type": "error", "error": "boom"})],
+    "content events before message_start": [block_start(0, TEXT), *text_reply()],
+}
+
+
+@pytest.mark.parametrize("events", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_reply_ends_the_run_with_a_one_line_error(repo: Path, events: list[bytes]):
+    with HostileServer(lambda: events) as server:
+        result = run(server, repo, stream_retries=0)
+    error = ended_cleanly(result, "error")
+    assert "malformed reply" in error
+    assert (repo / "shop.py").read_text() == "def total(x):\n    return x\n"
+
+
+def test_a_well_formed_reply_from_the_hostile_server_completes(repo: Path):
+    """The control: the server itself is sound, so the errors above are the replies' own."""
+    with HostileServer(lambda: text_reply("All good.")) as server:
+        result = run(server, repo)
+    assert result.status == "completed" and result.final_text == "All good."
