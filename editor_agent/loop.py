@@ -24,6 +24,8 @@ from .apierrors import describe_api_error
 from .changes import collect_changes, unified_diff
 from .connection import Connection
 from .editor import Editor
+from .httptransport import TimeLimitReached
+from .httptransport import deadline as time_limit
 from .progress import Progress
 from .reply import MalformedReply, ReplyTimeout, StreamError, read_streamed_reply
 from .requestbody import RequestEncoder
@@ -296,8 +298,12 @@ class AgentLoop:
         time limit, no wait for the server outlasts it: each socket wait is bounded by the time left,
         and the reply stops being read when the deadline passes, pings or no pings.
         """
-        body, headers = request
         deadline = self._deadline()
+        with time_limit(deadline):  # the SDK's own retries and their waits end at the deadline too
+            return self._stream(request, deadline)
+
+    def _stream(self, request: tuple[bytes, dict[str, str]], deadline: float | None) -> dict[str, Any]:
+        body, headers = request
         for attempt in range(self.settings.stream_retries + 1):
             started = time.monotonic()
             options: RequestOptions = {"headers": headers}
@@ -320,6 +326,8 @@ class AgentLoop:
                     response.close()
             except ReplyTimeout:
                 raise self._timed_out(" (a reply was still arriving)") from None
+            except TimeLimitReached:
+                raise self._timed_out(" (waiting to retry the request)") from None
             except (anthropic.APIConnectionError, httpx2.TransportError, StreamError) as error:
                 if deadline is not None and time.monotonic() >= deadline:
                     raise self._timed_out(" (waiting for the server)") from None

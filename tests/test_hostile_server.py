@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from editor_agent import reply
+from editor_agent import client, reply
 from editor_agent.connection import Connection
 from editor_agent.loop import RunResult
 from editor_agent.runner import RunOptions, run_task
@@ -42,12 +42,12 @@ def credential(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
 
 
-def run(server: HostileServer, repo: Path, **settings: Any) -> RunResult:
+def run(server: HostileServer, repo: Path, retries: int = 1, **settings: Any) -> RunResult:
     options = RunOptions(
         workspace=repo,
         model="claude-opus-4-5",
         settings=RunSettings(**settings),
-        connection=Connection(base_url=server.url, max_retries=1),
+        connection=Connection(base_url=server.url, max_retries=retries),
         transcript=repo.parent / "run.jsonl",
     )
     return run_task(options, "Look at shop.py.")
@@ -111,13 +111,35 @@ def test_a_server_silent_after_its_headers_ends_at_the_time_limit(repo: Path):
     assert took < 6, f"the run went on for {took:.1f} s past a 2 s limit"
 
 
-def test_a_server_that_never_answers_ends_at_the_time_limit(repo: Path):
+def test_a_server_that_never_answers_ends_at_the_time_limit_however_many_retries(repo: Path):
     with HostileServer(lambda: [GIVE_UP, *text_reply()]) as server:
+        began = time.monotonic()
+        result = run(server, repo, retries=4, max_seconds=2)
+        took = time.monotonic() - began
+    assert "time limit" in ended_cleanly(result, "timeout")
+    assert took < 4, f"the run went on for {took:.1f} s past a 2 s limit"
+
+
+def test_a_retry_after_longer_than_the_time_left_is_not_waited_out(repo: Path):
+    overloaded = b'{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'
+    with HostileServer(lambda: [overloaded], status=529, headers={"retry-after": "20"}) as server:
         began = time.monotonic()
         result = run(server, repo, max_seconds=2)
         took = time.monotonic() - began
     assert "time limit" in ended_cleanly(result, "timeout")
-    assert took < 6, f"the run went on for {took:.1f} s past a 2 s limit"
+    assert took < 4, f"the run went on for {took:.1f} s past a 2 s limit"
+
+
+def test_a_retry_after_of_a_day_is_not_waited_out_without_a_time_limit(repo: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(client, "MAX_RETRY_WAIT", 0.5)
+    overloaded = b'{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'
+    with HostileServer(lambda: [overloaded], status=529, headers={"retry-after": "86400"}) as server:
+        began = time.monotonic()
+        result = run(server, repo, retries=2)
+        took = time.monotonic() - began
+        assert server.requests == 3
+    assert "529" in ended_cleanly(result, "error")
+    assert took < 3
 
 
 # --- one reply's size is capped -----------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 The scripted `MessagesServer` only ever sends replies the real API could send; this one shows what the
 harness does with a reply that never ends, is enormous, or is not what the API would send. Every POST
-is answered `200 text/event-stream` in HTTP chunks, one chunk for each piece `body()` yields (a number
+is answered (by default) `200 text/event-stream` in HTTP chunks, one chunk for each piece `body()` yields (a number
 instead of bytes: wait that many seconds; before the first piece of bytes, the status line and headers
 wait too). The stream is closed properly when `body()` ends.
 
@@ -60,10 +60,18 @@ def end_of_reply(stop_reason: str = "end_turn") -> list[bytes]:
 
 
 class HostileServer:
-    """Answers every request with `body()`; `requests` counts them. Use as a context manager; `url` is the base URL."""
+    """Answers every request with `body()`; `requests` counts them. Use as a context manager; `url` is the base URL.
 
-    def __init__(self, body: Body, host: str = "127.0.0.1") -> None:
+    `status` and `headers` replace the usual `200` and `content-type: text/event-stream` (e.g. a 429 with
+    a `retry-after` of an hour, its JSON error as the body).
+    """
+
+    def __init__(
+        self, body: Body, *, status: int = 200, headers: dict[str, str] | None = None, host: str = "127.0.0.1"
+    ) -> None:
         self._body = body
+        self._status = status
+        self._headers = {"content-type": "text/event-stream; charset=utf-8", **(headers or {})}
         self._lock = threading.Lock()
         self._requests = 0
         self._httpd = HTTPServer((host, 0), self._serve)
@@ -113,9 +121,9 @@ class HostileServer:
         except OSError:  # the client hung up: what a harness should do with an endless reply
             handler.close_connection = True
 
-    @staticmethod
-    def _head(handler: Handler) -> None:
-        handler.send_response(200)
-        handler.send_header("content-type", "text/event-stream; charset=utf-8")
+    def _head(self, handler: Handler) -> None:
+        handler.send_response(self._status)
+        for name, value in self._headers.items():
+            handler.send_header(name, value)
         handler.send_header("transfer-encoding", "chunked")
         handler.end_headers()
