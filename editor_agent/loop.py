@@ -320,6 +320,9 @@ class AgentLoop:
                 )
                 try:
                     streaming = True  # from here on a lost connection is a broken-off reply; before, the SDK retried
+                    kind = response.http_response.headers.get("content-type", "")
+                    if kind.startswith("application/json"):  # a whole message: the server ignored `stream`
+                        raise MalformedReply(f"it came as {kind}, not as the event stream asked for")
                     chunks = response.http_response.iter_bytes()
                     message = read_streamed_reply(chunks, self.progress.text, deadline=deadline)
                 finally:

@@ -7,12 +7,18 @@ never a traceback.
 
 from __future__ import annotations
 
+import copy
+import functools
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from editor_agent import client, reply
 from editor_agent.connection import Connection
@@ -20,7 +26,9 @@ from editor_agent.loop import RunResult
 from editor_agent.runner import RunOptions, run_task
 from editor_agent.settings import RunSettings
 from editor_agent.testing.hostile import PING, START, HostileServer, end_of_reply, event, text_reply
+from editor_agent.testing.sse import message_events
 from editor_agent.transcript import read_events
+from editor_agent.usage import Usage
 
 KEY = "sk-test-secret-value"
 TOOL = "str_replace_based_edit_tool"
@@ -277,3 +285,71 @@ def test_a_well_formed_reply_from_the_hostile_server_completes(repo: Path):
     with HostileServer(lambda: text_reply("All good.")) as server:
         result = run(server, repo)
     assert result.status == "completed" and result.final_text == "All good."
+
+
+def test_a_whole_json_message_instead_of_the_stream_asked_for_is_an_error_not_retried(repo: Path):
+    message = b'{"id":"msg_1","type":"message","role":"assistant","content":[],"stop_reason":"end_turn","usage":{}}'
+    with HostileServer(lambda: [message], headers={"content-type": "application/json"}) as server:
+        result = run(server, repo)
+        assert server.requests == 1
+    error = ended_cleanly(result, "error")
+    assert "malformed reply" in error and "application/json" in error
+
+
+# --- the reader itself, on any mutation of a well-formed stream ---------------------------------------
+
+_ANY = st.one_of(st.none(), st.booleans(), st.integers(-2, 99), st.text(max_size=3), st.just([]), st.just({}),
+                 st.just([1]), st.just({"type": "text"}))  # fmt: skip
+_REPLY = {
+    "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-opus-4-5",
+    "content": [{"type": "thinking", "thinking": "hm", "signature": "sig"}, {"type": "text", "text": "hello there"},
+                {"type": "tool_use", "id": "toolu_1", "name": TOOL, "input": {"command": "view", "path": "/r"}}],
+    "stop_reason": "tool_use", "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 5},
+}  # fmt: skip
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every place in a JSON value that a mutation may change."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        yield (*path, key)
+        yield from _paths(item, (*path, key))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_mutated_stream_is_read_whole_or_refused_with_a_stream_error(data: st.DataObject):
+    events = [copy.deepcopy(e) for _, e in message_events(_REPLY)]
+    for _ in range(data.draw(st.integers(1, 3))):
+        where = data.draw(st.sampled_from(list(_paths(events))))
+        parent = functools.reduce(lambda value, key: value[key], where[:-1], events)
+        if data.draw(st.booleans()) and isinstance(parent, dict):
+            del parent[where[-1]]
+        else:
+            parent[where[-1]] = data.draw(_ANY)
+    wire = b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events)
+    try:
+        message = reply.read_streamed_reply([wire])
+    except reply.StreamError:
+        return
+    json.dumps(message)  # what the transcript and the next request do with it
+    Usage().add(message["usage"])
+    RunResult(status="completed", stop_reason=message.get("stop_reason"))
+    for block in message["content"]:
+        assert isinstance(block, dict) and isinstance(block["type"], str)
+        if block["type"] == "tool_use":
+            assert isinstance(block["id"], str) and isinstance(block["name"], str) and isinstance(block["input"], dict)
+        if block["type"] in ("text", "thinking"):
+            assert isinstance(block[block["type"]], str)
+
+
+def test_a_request_after_the_deadline_is_not_sent():
+    from editor_agent.httptransport import StdlibTransport, deadline
+
+    with HostileServer(lambda: text_reply()) as server, StdlibTransport() as transport:
+        client = httpx2.Client(transport=transport)
+        with deadline(time.monotonic() - 1), pytest.raises(httpx2.ConnectTimeout, match="time limit"):
+            client.post(server.url + "/v1/messages", content=b"{}")
+        with deadline(time.monotonic() + 30):
+            assert client.post(server.url + "/v1/messages", content=b"{}").status_code == 200
+        assert server.requests == 1
