@@ -326,7 +326,7 @@ def test_any_mutated_stream_is_read_whole_or_refused_with_a_stream_error(data: s
         if data.draw(st.booleans()) and isinstance(parent, dict):
             del parent[where[-1]]
         else:
-            parent[where[-1]] = data.draw(_ANY)
+            parent[where[-1]] = copy.deepcopy(data.draw(_ANY))  # `just` draws the same list each time
     wire = b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events)
     try:
         message = reply.read_streamed_reply([wire])
