@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
 
 
 class FileChange(BaseModel):
@@ -18,11 +22,16 @@ class FileChange(BaseModel):
         return self.before != self.after
 
 
-def collect_changes(originals: dict[str, tuple[Path, bytes | None]]) -> list[FileChange]:
-    """Files whose bytes now differ from before the session's first edit, sorted by path."""
+def collect_changes(workspace: Workspace, originals: dict[str, tuple[Path, bytes | None]]) -> list[FileChange]:
+    """Files whose bytes now differ from before the session's first edit, sorted by path.
+
+    Read through the sandbox without following links: a file since replaced by a link (to
+    anywhere) reads as gone, so nothing outside the workspace can reach the diff.
+    """
     changes = []
     for display, (real, before) in sorted(originals.items()):
-        after = real.read_bytes() if real.is_file() else None
+        relative = workspace.relative_of(real)
+        after = workspace.tree.read_bytes(relative) if relative is not None else None
         change = FileChange(path=display, before=before, after=after)
         if change.changed:
             changes.append(change)

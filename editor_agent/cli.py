@@ -98,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     undo.add_argument("--workspace", default=".", help="the workspace the run edited (default: here)")
     undo.add_argument("--run", help="the run id (default: the last run not undone)")
     undo.add_argument("--force", action="store_true", help="also restore files changed since the run")
+    undo.add_argument(
+        "--state-dir", metavar="DIR", help="where the run kept its journal (default WORKSPACE/.editor-agent)"
+    )
     undo.add_argument("--json", action="store_true")
 
     add_batch_parser(commands)
@@ -218,25 +221,26 @@ def _job(args: argparse.Namespace, out: TextIO) -> int:
     if args.command == "run" and args.resume:
         spec = JobSpec(kind="run", task="", check=args.check, **flags)
         return print_result(run_job(spec, options, progress=progress, resume_from=Path(args.resume)), out, args.json)
-    workspace, mount, finish = options.workspace, options.mount, None
+    workspace, mount, policy, finish = options.workspace, options.mount, options.policy, None
     if args.command == "run":
         spec = JobSpec(kind="run", task=args.task, check=args.check, **flags)
     elif args.command == "fix":
-        spec = fix_job.fix_spec(workspace, mount, args.path, args.problem, args.check, args.rounds)
+        spec = fix_job.fix_spec(workspace, mount, args.path, args.problem, args.check, args.rounds, policy)
         spec = spec.model_copy(update={k: v for k, v in flags.items() if k != "rounds"})
     elif args.command == "doc":
-        files = doc_job.select_files(workspace, args.paths, args.changed_since)
+        readme = doc_job.readme_path(workspace, mount, args.readme, policy)
+        files = doc_job.select_files(workspace, args.paths, args.changed_since, mount, policy)
         if not files and not args.changed_since:
             raise UsageError(f"no file in {workspace} matches {' '.join(args.paths)}")
         if not files:
             print(f"editor-agent: nothing to document: no file matches that changed since {args.changed_since}",
                   file=sys.stderr)  # fmt: skip
             return EXIT_OK
-        spec = doc_job.doc_spec(mount, files, args.readme).model_copy(update=flags)
-        finish = doc_job.doc_guard(files, args.readme)
+        spec = doc_job.doc_spec(mount, files, readme).model_copy(update=flags)
+        finish = doc_job.doc_guard(files, readme)
     else:
-        out_file = args.out or testgen.default_out(args.module)
-        spec = testgen.test_spec(workspace, mount, args.module, out_file, args.rounds)
+        module, out_file = testgen.test_paths(workspace, mount, args.module, args.out, policy)
+        spec = testgen.test_spec(workspace, mount, module, out_file, args.rounds, policy)
         spec = spec.model_copy(update={k: v for k, v in flags.items() if k != "rounds"})
         finish = testgen.test_report(out_file)
     return print_result(run_job(spec, options, progress=progress, finish=finish), out, args.json)
@@ -268,7 +272,8 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
 def _undo(args: argparse.Namespace, out: TextIO) -> int:
     from .journal import undo_run
 
-    report = undo_run(Path(args.workspace), args.run, args.force)
+    report = undo_run(Path(args.workspace), args.run, args.force,
+                      state_dir=Path(args.state_dir) if args.state_dir else None)  # fmt: skip
     if args.json:
         out.write(report.model_dump_json() + "\n")
     else:

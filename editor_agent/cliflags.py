@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 from pathlib import Path
@@ -34,6 +35,20 @@ POSITIVE_FLOAT = _number(float, 1e-9, "a positive number")
 AT_LEAST_TWO = _number(int, 2, "a whole number of at least 2")
 
 
+def encoding_setting(text: str) -> tuple[str, str]:
+    """An argparse type: `GLOB=ENCODING`, a known codec (a bad value exits 2 with a message)."""
+    glob, sep, encoding = text.rpartition("=")
+    if not sep or not glob.strip() or not encoding.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not GLOB=ENCODING (e.g. 'legacy/*.txt=cp1251')")
+    try:
+        codecs.lookup(encoding.strip())
+    except LookupError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: {encoding.strip()!r} is not an encoding; use GLOB=ENCODING"
+        ) from None
+    return glob.strip(), encoding.strip()
+
+
 def add_workspace_flags(
     parser: argparse.ArgumentParser, *, workspace_required: bool = False, mount: str | None = "/repo"
 ) -> None:
@@ -41,6 +56,8 @@ def add_workspace_flags(
     group.add_argument("--workspace", required=workspace_required, default=None if workspace_required else ".",
                        help="the directory the model edits (default: the current directory)")  # fmt: skip
     group.add_argument("--mount", default=mount, help="the path the model sees for the workspace (default /repo)")
+    group.add_argument("--state-dir", metavar="DIR",
+                       help="keep journals, transcripts, patches here (default WORKSPACE/.editor-agent)")  # fmt: skip
     group.add_argument("--strict", action="store_true", help="exact matching only: no tolerant tiers (for CI)")
     group.add_argument("--read-only", action="store_true", help="refuse every write: the model can only look")
     group.add_argument("--no-images", action="store_true", help="refuse image files as binary instead of showing them")
@@ -48,6 +65,9 @@ def add_workspace_flags(
     group.add_argument("--hide", action="append", default=[], metavar="GLOB", help="also hide paths matching GLOB")
     group.add_argument("--protect", action="append", default=[], metavar="GLOB",
                        help="also refuse writes to paths matching GLOB")  # fmt: skip
+    group.add_argument("--encoding", action="append", default=[], type=encoding_setting, metavar="GLOB=ENCODING",
+                       help="files matching GLOB are in this legacy encoding (e.g. 'legacy/*.txt=cp1251'); "
+                       "new non-ASCII text is written only in a set or surely detected encoding")  # fmt: skip
     group.add_argument(
         "--max-characters",
         type=POSITIVE,
@@ -129,7 +149,7 @@ def job_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def policy_from_flags(args: argparse.Namespace) -> Policy:
-    """The default policy, extended by --hide/--protect, --max-file-bytes, --read-only and --no-images."""
+    """The default policy, extended by --hide/--protect, --max-file-bytes, --read-only, --no-images, --encoding."""
     defaults = Policy()
     return Policy(
         hidden=defaults.hidden + tuple(args.hide),
@@ -137,6 +157,7 @@ def policy_from_flags(args: argparse.Namespace) -> Policy:
         max_file_bytes=args.max_file_bytes or defaults.max_file_bytes,
         read_only_workspace=args.read_only,
         images=not args.no_images,
+        encodings=tuple(args.encoding),
     )
 
 
@@ -220,4 +241,5 @@ def options_from_flags(args: argparse.Namespace) -> RunOptions:
         settings=settings,
         connection=connection_from_flags(args),
         transcript=Path(args.transcript) if args.transcript else None,
+        state_dir=Path(args.state_dir) if args.state_dir else None,
     )

@@ -23,7 +23,16 @@ from .journal import Journal
 from .matching import Match, describe_lines, find_tolerant, multiple_matches_error, not_found_hints, occurrences
 from .outline import outline
 from .staleness import SeenFiles, short_diff
-from .textfile import TextFile, count_lines, line_offset, lines_back, lines_forward, number_lines, split_lines
+from .textfile import (
+    EncodingNotConfirmed,
+    TextFile,
+    count_lines,
+    line_offset,
+    lines_back,
+    lines_forward,
+    number_lines,
+    split_lines,
+)
 from .toolspec import ToolSpec
 from .workspace import Snapshot, Target, Workspace
 
@@ -151,6 +160,12 @@ class Editor:
             return ToolResult(content=self._clip(content))
         except ToolError as error:
             return ToolResult(content=self._clip(error.message), is_error=True)
+        except Exception as exc:  # noqa: BLE001 - the model gets an error result, never a crashed run
+            command_name = raw_input.get("command") if isinstance(raw_input, dict) else None
+            reason = f"{type(exc).__name__}: {exc}"
+            message = messages.UNEXPECTED.format(command=command_name if isinstance(command_name, str) else "tool",
+                                                 reason=reason)  # fmt: skip
+            return ToolResult(content=self._clip(message), is_error=True)
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -183,6 +198,8 @@ class Editor:
     ) -> list[bytes | memoryview]:
         try:
             return before.text.splice(before.data, start, end, replacement)
+        except EncodingNotConfirmed as exc:
+            raise exc.at(target.display, target.relative) from None
         except UnicodeEncodeError as exc:
             char = exc.object[exc.start : exc.end]
             raise ToolError(
@@ -208,7 +225,7 @@ class Editor:
         self._allow(command, target, before.data, pieces)
         after = digest(pieces) if (self.journal or self.keeps_history or self.track_changes) else ""
         if self.journal is not None:
-            self.journal.before_write(target.real, before.data, after)
+            self.journal.before_write(target.canonical, before.data, after)
         self.workspace.replace(target, pieces, before)
         self.originals.setdefault(target.display, (target.real, before.data))
         self.writes += 1
@@ -280,8 +297,10 @@ class Editor:
                 return messages.VIEW_EMPTY_FILE.format(path=target.display)
             body, clipped = self._numbered_view(normalized, 1, 0, len(normalized))
             found = outline(normalized, target.real.suffix == ".py") if clipped else ""
-            return messages.VIEW_FILE.format(path=target.display, body=body) + (
-                messages.OUTLINE.format(outline=found).lstrip("\n") + "\n" if found else ""
+            return (
+                messages.VIEW_FILE.format(path=target.display, body=body)
+                + (messages.OUTLINE.format(outline=found).lstrip("\n") + "\n" if found else "")
+                + snapshot.text.view_note(target.display, target.relative)
             )
         first, last = command.view_range
         start = line_offset(normalized, first) if first >= 1 else 0
@@ -297,7 +316,11 @@ class Editor:
             if last > total:
                 note = messages.VIEW_RANGE_CLAMPED.format(lines=total, first=first)
         body, _ = self._numbered_view(normalized, first, start, end)
-        return messages.VIEW_FILE.format(path=target.display, body=body) + note
+        return (
+            messages.VIEW_FILE.format(path=target.display, body=body)
+            + note
+            + snapshot.text.view_note(target.display, target.relative)
+        )
 
     def create(self, command: Create) -> str:
         target = self.workspace.resolve(command.path)
@@ -314,7 +337,7 @@ class Editor:
             raise ToolError(messages.CANNOT_ENCODE.format(path=target.display, encoding="utf-8", char=char)) from None
         self._allow("create", target, None, [data])
         if self.journal is not None:
-            self.journal.before_write(target.real, None, digest([data]))
+            self.journal.before_write(target.canonical, None, digest([data]))
         record = self.journal.before_directories if self.journal is not None else None
         directories = self.workspace.create(target, data, before_directories=record)
         self.originals.setdefault(target.display, (target.real, None))
@@ -436,7 +459,7 @@ class Editor:
         previous = self.history.before(entry)
         self._allow("undo_edit", target, current, [previous] if previous is not None else None)
         if self.journal is not None:
-            self.journal.before_write(target.real, current, digest([previous]) if previous is not None else "")
+            self.journal.before_write(target.canonical, current, digest([previous]) if previous is not None else "")
         if previous is None:
             self.workspace.remove(target)
             self.writes += 1

@@ -457,7 +457,7 @@ class AgentLoop:
     def _finish(self, status: Status, *, stop_reason: str | None, error: str | None = None) -> RunResult:
         if error is not None and ("\n" in error or "\r" in error):  # a server's message may span lines
             error = " ".join(error.splitlines())
-        changes = collect_changes(self.editor.originals)
+        changes = collect_changes(self.editor.workspace, self.editor.originals)
         final = ""
         if self.messages and self.messages[-1]["role"] == "assistant":
             final = "".join(b.get("text", "") for b in self.messages[-1]["content"] if b.get("type") == "text")

@@ -22,6 +22,10 @@ PATH_OUTSIDE = (
     "The path {path} is outside the workspace. Paths must be inside {mount} (e.g. {mount}/file.py) or relative to it."
 )
 PATH_ESCAPES = "The path {path} escapes the workspace through a symbolic link; it cannot be used."
+PATH_CHANGED = (
+    "The path {path} changed while it was being used (a directory or file on it was replaced by a link); "
+    "nothing was read or written. Try again."
+)
 PATH_NOT_FOUND = "The path {path} does not exist. Please provide a valid path."
 PATH_NOT_FOUND_HINT = " Did you mean {suggestion}?"
 PATH_HIDDEN = "The path {path} is hidden by the workspace policy (pattern `{pattern}`) and cannot be used."
@@ -50,8 +54,26 @@ FILE_CHANGED = (
 CANNOT_ENCODE = (
     "No change was made: the file {path} is encoded as {encoding}, which cannot hold the character {char!r}."
 )
+# better than the reference: a legacy encoding that is only a guess is never used to write new non-ASCII text
+ENCODING_GUESS_VIEW = (
+    "NOTE: {path} is not UTF-8 and its encoding could not be told for sure; it was read as {encoding}, a guess. "
+    "Edits that add only ASCII text are safe; new non-ASCII text is refused until the user confirms the encoding "
+    "(`--encoding '{glob}={encoding}'`, or the right one if the text above looks wrong).\n"
+)
+ENCODING_GUESS_NEW_TEXT = (
+    "No change was made: {path} was read as {encoding}, a guess, so new non-ASCII text such as {char!r} could be "
+    "written as bytes that mean something else."
+)
+ENCODING_GUESS_CANNOT_HOLD = (
+    "No change was made: {path} was read as {encoding}, a guess, which cannot hold the character {char!r}."
+)
+ENCODING_CONFIRM = (
+    " Edits that add only ASCII text are fine. To add non-ASCII text, the user must confirm the file's encoding "
+    "with `--encoding '{glob}={encoding}'` (or the right encoding if {encoding} is wrong)."
+)
 IO_READ = "Could not read {path}: {reason}."
 IO_WRITE = "Could not write {path}: {reason}. The file was left as it was."
+UNEXPECTED = "The {command} command failed unexpectedly: {reason}. No file was changed by this call."
 
 # --- view -----------------------------------------------------------------------------
 VIEW_FILE = "Here's the result of running `cat -n` on {path}:\n{body}\n"

@@ -18,11 +18,12 @@ from .editor import Editor
 from .loop import AgentLoop, RunResult
 from .progress import Progress
 from .settings import RunOptions
+from .statedir import StateDir
 from .toolspec import ModelResolutionError, ResolvedModel, resolve_model, tool_by_type
 from .transcript import Transcript, read_events
 from .workspace import Policy, Workspace
 
-RUNS_DIR = ".editor-agent/runs"
+RUNS_DIR = "runs"
 
 
 def resolve_for_run(model: str, tool: str | None) -> ResolvedModel:
@@ -43,8 +44,9 @@ def new_run_id() -> str:
     return f"{stamp}-{now % 1_000_000_000:09d}-{uuid.uuid4().hex[:4]}"
 
 
-def default_transcript(workspace: Path, run_id: str | None = None) -> Path:
-    return workspace / RUNS_DIR / f"{run_id or new_run_id()}.jsonl"
+def default_transcript(workspace: Path, run_id: str | None = None, state_dir: Path | None = None) -> Path:
+    """`runs/<run id>.jsonl` in the workspace's state directory (`.editor-agent/`, or `--state-dir`)."""
+    return StateDir.open(workspace, state_dir).file_path(f"{RUNS_DIR}/{run_id or new_run_id()}.jsonl")
 
 
 def run_task(
@@ -62,7 +64,7 @@ def run_task(
         workspace = Workspace(options.workspace, mount=options.mount, policy=options.policy)
         editor = Editor(workspace, resolved.tool, max_characters=options.max_characters, strict=options.strict)
     client = client or build_client(options.connection)
-    path = resume_from or options.transcript or default_transcript(Path(options.workspace))
+    path = resume_from or options.transcript or default_transcript(Path(options.workspace), None, options.state_dir)
     with Transcript(path) as transcript:
         loop = AgentLoop(
             client,

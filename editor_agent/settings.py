@@ -43,3 +43,6 @@ class RunOptions(BaseModel):
     settings: RunSettings = RunSettings()
     connection: Connection = Connection()
     transcript: Path | None = None
+    state_dir: Path | None = (
+        None  # the tool's own files (journal, transcripts, patches); default <workspace>/.editor-agent
+    )

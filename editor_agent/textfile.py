@@ -16,6 +16,10 @@ import operator
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
+
+from . import messages
+from .errors import ToolError
 
 # Byte-order marks we recognise, longest first so UTF-32 wins over UTF-16.
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -52,6 +56,13 @@ class NotTextError(ValueError):
         self.kind = kind
 
 
+def _refuse_binary(data: bytes) -> None:
+    """Raise NotTextError when a sample is full of control characters that text almost never has."""
+    sample = data[:8192]
+    if sum(sample.count(c) for c in _BINARY_CONTROLS) > len(sample) // 20:
+        raise NotTextError(describe_binary(data))
+
+
 def describe_binary(data: bytes) -> str:
     """Name what a binary file probably is, for the model's error message."""
     for signature, kind in _SIGNATURES:
@@ -63,42 +74,115 @@ def describe_binary(data: bytes) -> str:
 _NON_LATIN_SCRIPTS = ("Cyrillic", "Greek", "Arabic", "Hebrew", "Thai", "CJK", "Hangul", "Hiragana", "Katakana",
                       "Armenian", "Georgian", "Devanagari")  # fmt: skip
 
+# A detection is trusted only when the detector recognised a language in clean text (short texts
+# never get there: any code page reads "# Комментарий" as something) and no other reading of the
+# bytes comes close on both measures.
+_MAX_CHAOS = 0.1
+_MIN_COHERENCE = 0.2
+_RIVAL_CHAOS = 0.1
+_RIVAL_COHERENCE = 0.15
 
-def _legacy_encoding(data: bytes) -> str:
-    """Best single-codec guess for non-UTF-8 bytes that still round-trips exactly.
 
-    Short Latin-script texts fit several code pages equally well by the detector's measure
-    (French in cp1250 reads "Trčs"), so Windows-1252, the usual one, is preferred for them;
-    the detector's guess is taken when it found another script (Cyrillic, Greek, ...).
+def _round_trips(data: bytes, encoding: str | None) -> bool:
+    if not encoding:
+        return False
+    try:
+        return data.decode(encoding).encode(encoding) == data
+    except (UnicodeError, LookupError):
+        return False
+
+
+def _detect(data: bytes) -> tuple[str, bool]:
+    """The encoding of non-UTF-8 bytes and whether the detection is sure; always one that round-trips.
+
+    A sure detection is taken as it is. Otherwise the guess is the detector's when it found another
+    script than Latin (Cyrillic, Greek, ...), else Windows-1252, the usual one (short Latin-script
+    texts fit several code pages equally well: French in cp1250 reads "Trčs"), else latin-1.
     """
     guess = None
     try:
         from charset_normalizer import from_bytes
 
-        best = from_bytes(data).best()
+        matches = list(from_bytes(data))
+        best = matches[0] if matches else None
+        if best is not None and _sure(best, matches[1:]) and _round_trips(data, best.encoding):
+            return best.encoding, True
         if best is not None and any(s in a for a in best.alphabets for s in _NON_LATIN_SCRIPTS):
             guess = best.encoding
     except Exception:  # detection is a nicety; cp1252 and latin-1 below always work
         guess = None
     for encoding in (guess, "cp1252"):
-        if not encoding:
-            continue
-        try:
-            if data.decode(encoding).encode(encoding) == data:
-                return encoding
-        except (UnicodeError, LookupError):
-            continue
-    return "latin-1"  # maps every byte to one code point: always lossless
+        if _round_trips(data, encoding):
+            return str(encoding), False
+    return "latin-1", False  # maps every byte to one code point: always lossless
+
+
+def _sure(best: Any, others: list[Any]) -> bool:
+    """Whether the detector's best reading is clean, in a recognised language, and has no close rival."""
+    if best.chaos > _MAX_CHAOS or best.coherence < _MIN_COHERENCE or not best.languages:
+        return False
+    rivals = [
+        other
+        for other in others
+        if other.chaos <= best.chaos + _RIVAL_CHAOS and other.coherence >= best.coherence - _RIVAL_COHERENCE
+    ]
+    return all(str(other) == str(best) for other in rivals)
+
+
+def _is_wide_unicode(encoding: str) -> bool:
+    return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+
+
+def _added_text(old: str, new: str) -> str:
+    """What `new` adds over the `old` it replaces: `new` without the start and end the two share."""
+    limit = min(len(old), len(new))
+    head = 0
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
+        tail += 1
+    return new[head : len(new) - tail]
+
+
+class EncodingNotConfirmed(ToolError):
+    """New non-ASCII text for a file whose encoding is only a guess: it could be written as the wrong bytes.
+
+    `path` and `glob` name the file for the message; without them the message speaks of "the file".
+    """
+
+    def __init__(self, encoding: str, char: str, encodable: bool, path: str = "", glob: str = "") -> None:
+        template = messages.ENCODING_GUESS_NEW_TEXT if encodable else messages.ENCODING_GUESS_CANNOT_HOLD
+        text = template.format(path=path or "the file", encoding=encoding, char=char)
+        super().__init__(text + messages.ENCODING_CONFIRM.format(glob=glob or "PATH", encoding=encoding))
+        self.encoding, self.char, self.encodable = encoding, char, encodable
+
+    def at(self, path: str, glob: str) -> EncodingNotConfirmed:
+        """The same refusal, naming the file."""
+        return EncodingNotConfirmed(self.encoding, self.char, self.encodable, path, glob)
+
+
+def _unfaithful(text: str, encoding: str) -> UnicodeEncodeError | None:
+    """The first character of `text` that the encoding writes as bytes that read back as something else."""
+    for index, char in enumerate(text):
+        if not char.isascii() and char.encode(encoding).decode(encoding) != char:
+            return UnicodeEncodeError(encoding, text, index, index + 1, "does not read back as written")
+    return None
 
 
 @dataclass
 class TextFile:
-    """Decoded text (original line endings kept) plus how to turn it back into bytes."""
+    """Decoded text (original line endings kept) plus how to turn it back into bytes.
+
+    `assumed` marks an encoding that is only a guess (a legacy code page neither set for the path
+    nor detected for sure): its text may be shown, but new non-ASCII text is not written in it.
+    """
 
     text: str
     encoding: str = "utf-8"
     bom: bytes = b""
     byte_length: int = field(default=-1, compare=False)  # bytes after the BOM, when known
+    assumed: bool = field(default=False, compare=False)
 
     @property
     def one_byte_per_char(self) -> bool:
@@ -111,38 +195,94 @@ class TextFile:
     def splice(self, data: bytes, start: int, end: int, replacement: str) -> list[bytes | memoryview]:
         """The bytes of `text[:start] + replacement + text[end:]`, as pieces (no copy of the rest when possible).
 
-        Raises UnicodeEncodeError if the file's encoding cannot hold the replacement.
+        Raises UnicodeEncodeError if the file's encoding cannot hold the replacement, or would write
+        bytes that read back as other text; EncodingNotConfirmed if the encoding is a guess and the
+        replacement adds non-ASCII text.
         """
-        middle = replacement.encode(self.encoding)
+        added = _added_text(self.text[start:end], replacement) if self.assumed and not replacement.isascii() else ""
+        try:
+            middle = replacement.encode(self.encoding)
+        except UnicodeEncodeError as exc:
+            if added:
+                raise EncodingNotConfirmed(self.encoding, exc.object[exc.start : exc.end], False) from None
+            raise
+        if added and not added.isascii():
+            raise EncodingNotConfirmed(self.encoding, next(c for c in added if not c.isascii()), True)
+        if self.encoding != "utf-8" and not replacement.isascii():
+            unfaithful = _unfaithful(replacement, self.encoding)
+            if unfaithful is not None:
+                raise unfaithful
         if self.one_byte_per_char:
             offset = len(self.bom)
             view = memoryview(data)
             return [view[: offset + start], middle, view[offset + end :]]
-        return [self.bom, self.text[:start].encode(self.encoding), middle, self.text[end:].encode(self.encoding)]
+        pieces: list[bytes | memoryview] = [
+            self.bom,
+            self.text[:start].encode(self.encoding),
+            middle,
+            self.text[end:].encode(self.encoding),
+        ]
+        if not self.bom and self.encoding != "utf-8":  # a multi-byte code page: check the joined bytes read back
+            intended = self.text[:start] + replacement + self.text[end:]
+            if b"".join(pieces).decode(self.encoding, "replace") != intended:
+                raise UnicodeEncodeError(self.encoding, replacement, 0, len(replacement), "does not read back")
+        return pieces
 
     @classmethod
-    def decode(cls, data: bytes) -> TextFile:
-        for bom, encoding in _BOMS:
+    def decode(cls, data: bytes, encoding: str | None = None) -> TextFile:
+        """The text of `data`: by its byte-order mark, else in `encoding` (set for the path) if given,
+        else UTF-8, else a legacy code page (sure, or `assumed`). Raises NotTextError for binary data."""
+        for bom, bom_encoding in _BOMS:
             if data.startswith(bom):
                 try:
-                    return cls(data[len(bom) :].decode(encoding), encoding, bom, len(data) - len(bom))
+                    return cls(data[len(bom) :].decode(bom_encoding), bom_encoding, bom, len(data) - len(bom))
                 except UnicodeDecodeError as exc:
-                    raise NotTextError(f"invalid {encoding} text after a byte-order mark") from exc
+                    raise NotTextError(f"invalid {bom_encoding} text after a byte-order mark") from exc
+        if encoding is not None:
+            return cls._decode_as(data, encoding)
         if b"\x00" in data:
             raise NotTextError(describe_binary(data))
         try:
             return cls(data.decode("utf-8"), byte_length=len(data))
         except UnicodeDecodeError:
             pass
-        sample = data[:8192]
-        if sum(sample.count(c) for c in _BINARY_CONTROLS) > len(sample) // 20:
-            raise NotTextError(describe_binary(data))
-        encoding = _legacy_encoding(data)
+        _refuse_binary(data)
+        detected, sure = _detect(data)
+        return cls(data.decode(detected), detected, byte_length=len(data), assumed=not sure)
+
+    @classmethod
+    def _decode_as(cls, data: bytes, encoding: str) -> TextFile:
+        """The text in the encoding set for the path, which must read the bytes back exactly."""
+        try:
+            wide = _is_wide_unicode(encoding)
+        except LookupError:
+            raise NotTextError(f"{encoding!r}, the encoding set for it, is not an encoding") from None
+        if not wide:
+            if b"\x00" in data:
+                raise NotTextError(describe_binary(data))
+            _refuse_binary(data)
+        if not _round_trips(data, encoding):
+            raise NotTextError(f"not valid {encoding} text, the encoding set for it")
         return cls(data.decode(encoding), encoding, byte_length=len(data))
 
     def encode(self, text: str | None = None) -> bytes:
-        """Bytes for `text` (default: this file's text) in this file's encoding and BOM."""
-        return self.bom + (self.text if text is None else text).encode(self.encoding)
+        """Bytes for `text` (default: this file's text) in this file's encoding and BOM.
+
+        Raises UnicodeEncodeError if they would not read back as `text`.
+        """
+        text = self.text if text is None else text
+        data = text.encode(self.encoding)
+        if self.encoding != "utf-8" and not text.isascii():
+            unfaithful = _unfaithful(text, self.encoding)
+            if unfaithful is not None:
+                raise unfaithful
+        return self.bom + data
+
+    def view_note(self, path: str, glob: str) -> str:
+        """For a view: that the encoding is a guess and how to confirm it (empty when it is not a guess)."""
+        if not self.assumed:
+            return ""
+        return messages.ENCODING_GUESS_VIEW.format(path=path, encoding=self.encoding, glob=glob)
 
     # --- line endings -------------------------------------------------------------
 

@@ -1,14 +1,18 @@
-"""The sandbox: the only module that touches the filesystem.
+"""The sandbox: the only door to the filesystem for workspace files.
 
 The model sees one virtual root (the mount, `/repo` by default). Every path it sends is mapped
-into the workspace directory, resolved through symbolic links and checked to stay inside it;
-the workspace policy hides and protects paths by glob. Reads refuse special, oversized and
-binary files; writes are atomic (temporary file, fsync, rename), keep the file's mode and owner,
-and refuse to replace a file that changed since it was read.
+into the workspace directory; links inside the workspace are followed once, when the path is
+resolved, and every use walks the resulting link-free path with directory descriptors
+(`confined.Tree`), so nothing outside the workspace is ever read or written, even while another
+process swaps directories for links. The workspace policy hides and protects paths by glob.
+Reads refuse special, oversized and binary files; writes are atomic, keep the file's mode and
+owner, and refuse to replace a file that changed since it was read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fnmatch
 import functools
 import hashlib
@@ -16,8 +20,7 @@ import os
 import posixpath
 import re
 import stat
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -25,6 +28,7 @@ from typing import BinaryIO
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import images, messages
+from .confined import ChangedError, OutsideError, Tree, split
 from .errors import ToolError
 from .images import ImageInfo
 from .textfile import NotTextError, TextFile
@@ -59,6 +63,11 @@ class Policy(BaseModel):
     max_view_bytes: int = Field(default=256 * 1024 * 1024, gt=0)  # larger files can still be viewed by range
     read_only_workspace: bool = False  # a dry look: every write is refused
     images: bool = True  # `view` of a PNG, JPEG, GIF or WebP file shows the image to the model
+    encodings: tuple[tuple[str, str], ...] = ()  # (glob, encoding): files whose legacy encoding is known
+
+    def encoding_for(self, relative: str) -> str | None:
+        """The encoding set for the path by the first matching glob, or None to detect it."""
+        return next((encoding for glob, encoding in self.encodings if self.match(relative, (glob,))), None)
 
     def match(self, relative: str, patterns: tuple[str, ...]) -> str | None:
         """The first pattern that matches the relative path, or None."""
@@ -84,16 +93,6 @@ def _name_patterns(patterns: tuple[str, ...]) -> tuple[Callable[[str], object], 
     return expression.match, len(names) < len(patterns)
 
 
-def missing_parents(path: Path, stop: Path | None = None) -> list[Path]:
-    """The directories a new file at `path` still needs (not above `stop`), deepest first."""
-    missing: list[Path] = []
-    parent = path.parent
-    while parent != stop and not (parent.exists() or parent.is_symlink()):
-        missing.append(parent)
-        parent = parent.parent
-    return missing
-
-
 def human_size(size: int) -> str:
     for unit in ("bytes", "KiB", "MiB", "GiB"):
         if size < 1024 or unit == "GiB":
@@ -104,11 +103,13 @@ def human_size(size: int) -> str:
 
 @dataclass(frozen=True)
 class Target:
-    """A model path, mapped: what to show (`display`), where it is (`real`), and its relative form."""
+    """A model path, mapped: what to show (`display`), its relative form as given (`relative`) and
+    with links inside the workspace followed (`canonical`), and the real path that names it."""
 
     display: str
     real: Path
     relative: str
+    canonical: str
 
 
 @dataclass(frozen=True)
@@ -136,21 +137,20 @@ def _kind(mode: int) -> str:
     return "special file"
 
 
-def _same_stat(a: os.stat_result, b: os.stat_result) -> bool:
-    return (a.st_ino, a.st_size, a.st_mtime_ns) == (b.st_ino, b.st_size, b.st_mtime_ns)
-
-
 class Workspace:
-    """A directory the model works in, seen by the model under `mount`."""
+    """A directory the model works in, seen by the model under `mount`.
+
+    Every file operation goes through `self.tree` (`confined.Tree`): paths are walked with
+    directory descriptors, so a link swapped in by another process is refused, never followed.
+    """
 
     def __init__(self, root: str | os.PathLike[str], mount: str = "/repo", policy: Policy | None = None) -> None:
-        self.root = Path(os.path.realpath(root))
-        if not self.root.is_dir():
+        if not os.path.isdir(root):
             raise NotADirectoryError(f"workspace {root} is not a directory")
+        self.tree = Tree(root)
+        self.root = self.tree.top
         self.mount = posixpath.normpath("/" + mount.strip("/")) if mount.strip("/") else "/"
         self.policy = policy or Policy()
-        self._root_text = str(self.root)
-        self._root_prefix = self._root_text.rstrip(os.sep) + os.sep
 
     # --- paths ----------------------------------------------------------------------
 
@@ -161,7 +161,7 @@ class Workspace:
         return posixpath.join(self.mount, relative)
 
     def resolve(self, path: str) -> Target:
-        """Map a model path to a real path inside the workspace, or raise ToolError."""
+        """Map a model path to a path inside the workspace (links inside it followed), or raise ToolError."""
         if not path.strip():
             raise ToolError(messages.PATH_EMPTY.format(mount=self.mount))
         if "\x00" in path:
@@ -179,52 +179,65 @@ class Workspace:
             if relative == ".." or relative.startswith("../"):
                 raise ToolError(messages.PATH_OUTSIDE.format(path=path, mount=self.mount))
         relative = "" if relative == "." else relative
+        return self.target(relative)
+
+    def target(self, relative: str) -> Target:
+        """The Target of a normalised workspace-relative path (journals, change sets, jobs use this)."""
         display = self.display(relative)
-        real_text = os.path.realpath(os.path.join(self._root_text, relative))  # strings: pathlib costs 5x here
-        if real_text == self._root_text:
-            real_relative = ""
-        elif real_text.startswith(self._root_prefix):
-            real_relative = real_text[len(self._root_prefix) :]
-        else:
-            raise ToolError(messages.PATH_ESCAPES.format(path=display))
-        for candidate in (relative, real_relative):
+        try:
+            canonical = self.tree.canonical(relative)
+        except OutsideError:
+            raise ToolError(messages.PATH_ESCAPES.format(path=display)) from None
+        except OSError as exc:
+            raise ToolError(messages.IO_READ.format(path=display, reason=exc.strerror or exc)) from None
+        for candidate in (relative, canonical):
             pattern = self.policy.match(candidate, self.policy.hidden)
             if pattern:
                 raise ToolError(messages.PATH_HIDDEN.format(path=display, pattern=pattern))
-        real = Path(real_text)
-        return Target(display=display, real=real, relative=relative)
+        real = self.root / canonical if canonical else self.root
+        return Target(display=display, real=real, relative=relative, canonical=canonical)
 
     def check_writable(self, target: Target) -> None:
-        real_relative = target.real.relative_to(self.root).as_posix()
-        for candidate in (target.relative, real_relative):
+        for candidate in (target.relative, target.canonical):
             pattern = self.policy.match(candidate, self.policy.read_only)
             if pattern:
                 raise ToolError(messages.PATH_READ_ONLY.format(path=target.display, pattern=pattern))
 
+    def _failure(self, target: Target, exc: OSError, template: str = messages.IO_READ) -> ToolError:
+        """The ToolError for an OSError met on `target`: a link met mid-walk means the path changed."""
+        if isinstance(exc, OutsideError) or exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            return ToolError(messages.PATH_CHANGED.format(path=target.display))
+        if isinstance(exc, FileNotFoundError):
+            return ToolError(messages.PATH_NOT_FOUND.format(path=target.display))
+        return ToolError(template.format(path=target.display, reason=exc.strerror or exc))
+
     def kind(self, target: Target) -> str:
         """`file`, `directory` or `missing`; special files raise ToolError."""
         try:
-            info = os.stat(target.real)
+            info = self.tree.lstat(target.canonical)
         except (FileNotFoundError, NotADirectoryError):
             return "missing"
         except OSError as exc:
-            raise ToolError(messages.IO_READ.format(path=target.display, reason=exc.strerror)) from None
+            raise self._failure(target, exc) from None
         if stat.S_ISDIR(info.st_mode):
             return "directory"
         if stat.S_ISREG(info.st_mode):
             return "file"
+        if stat.S_ISLNK(info.st_mode):
+            raise ToolError(messages.PATH_CHANGED.format(path=target.display))
         raise ToolError(messages.PATH_SPECIAL.format(path=target.display, kind=_kind(info.st_mode)))
 
     def suggest(self, target: Target) -> str | None:
         """A nearby existing path for a missing one (same name elsewhere, or a close name)."""
-        parent = target.real.parent
-        if parent.is_dir() and (self.root == parent or self.root in parent.parents):
-            names = [n for n in os.listdir(parent) if not n.startswith(".")]
-            close = fnmatch.filter(names, target.real.name + "*") or [
-                n for n in names if n.lower() == target.real.name.lower()
-            ]
-            if close:
-                return posixpath.join(posixpath.dirname(target.display), sorted(close)[0])
+        parent, _, name = target.canonical.rpartition("/")
+        try:
+            with self.tree.scan(parent) as entries:
+                names = [e.name for e in entries if not e.name.startswith(".")]
+        except OSError:
+            return None
+        close = fnmatch.filter(names, name + "*") or [n for n in names if n.lower() == name.lower()]
+        if close:
+            return posixpath.join(posixpath.dirname(target.display), sorted(close)[0])
         return None
 
     # --- reading --------------------------------------------------------------------
@@ -234,11 +247,8 @@ class Workspace:
 
         `ranged` reads for a `view_range`, which may look into files up to `max_view_bytes`.
         """
-        with self._open_regular(target) as handle:
-            info = os.fstat(handle.fileno())
-            limit = (
-                max(self.policy.max_file_bytes, self.policy.max_view_bytes) if ranged else self.policy.max_file_bytes
-            )
+        limit = max(self.policy.max_file_bytes, self.policy.max_view_bytes) if ranged else self.policy.max_file_bytes
+        with self._open_regular(target) as (handle, info):
             if info.st_size > limit:
                 can_range = not ranged and info.st_size <= self.policy.max_view_bytes
                 advice = messages.FILE_TOO_LARGE_RANGE if can_range else messages.FILE_TOO_LARGE_NONE
@@ -258,28 +268,25 @@ class Workspace:
                 )
             )
         try:
-            text = TextFile.decode(data)
+            text = TextFile.decode(data, self.policy.encoding_for(target.relative))
         except NotTextError as exc:
             raise ToolError(
                 messages.FILE_NOT_TEXT.format(path=target.display, kind=exc.kind, size=human_size(len(data)))
             ) from None
         return Snapshot(data=data, text=text, stat=info)
 
-    def _open_regular(self, target: Target) -> BinaryIO:
-        """The file open for reading, never through a link and never blocking; special files refused."""
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    @contextlib.contextmanager
+    def _open_regular(self, target: Target) -> Iterator[tuple[BinaryIO, os.stat_result]]:
+        """The file open for reading and its stat, never through a link and never blocking; special files refused."""
         try:
-            fd = os.open(target.real, flags)
-        except FileNotFoundError:
-            raise ToolError(messages.PATH_NOT_FOUND.format(path=target.display)) from None
+            with self.tree.open_read(target.canonical) as fd:
+                info = os.fstat(fd)
+                if not stat.S_ISREG(info.st_mode):
+                    raise ToolError(messages.PATH_SPECIAL.format(path=target.display, kind=_kind(info.st_mode)))
+                with os.fdopen(fd, "rb", closefd=False) as handle:
+                    yield handle, info
         except OSError as exc:
-            raise ToolError(messages.IO_READ.format(path=target.display, reason=exc.strerror)) from None
-        handle = os.fdopen(fd, "rb")
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            handle.close()
-            raise ToolError(messages.PATH_SPECIAL.format(path=target.display, kind=_kind(mode)))
-        return handle
+            raise self._failure(target, exc) from None
 
     def read_image(self, target: Target) -> tuple[bytes, ImageInfo] | None:
         """The bytes and kind of an image file the model can be shown, or None if it is no such image.
@@ -290,43 +297,48 @@ class Workspace:
         if not self.policy.images or not any(posixpath.splitext(n)[1].lower() in images.SUFFIXES for n in names):
             return None
         limit = min(images.MAX_BYTES, self.policy.max_file_bytes)
-        with self._open_regular(target) as handle:
-            size = os.fstat(handle.fileno()).st_size
+        with self._open_regular(target) as (handle, info):
+            size = info.st_size
             data = handle.read(min(size, limit) + 1)
-        info = images.identify(data)
-        if info is None:
+        image = images.identify(data)
+        if image is None:
             return None
-        if info.too_large or len(data) > limit:
+        if image.too_large or len(data) > limit:
             raise ToolError(
                 messages.IMAGE_TOO_LARGE.format(
-                    path=target.display, kind=info.kind, width=info.width, height=info.height,
+                    path=target.display, kind=image.kind, width=image.width, height=image.height,
                     size=images.size_text(max(size, len(data))), side=images.MAX_SIDE,
                     limit=images.size_text(limit),
                 )
             )  # fmt: skip
-        return data, info
+        return data, image
+
+    def relative_of(self, real: Path) -> str | None:
+        """The workspace-relative form of a real path under the root, or None."""
+        try:
+            return real.relative_to(self.root).as_posix()
+        except ValueError:
+            return None
 
     def peek(self, real: Path) -> tuple[bytes | None, os.stat_result | None]:
         """The bytes and stat of a workspace file by real path, or (None, None) if it is gone, not a
-        regular file, hidden, or now a link out of the workspace. Never raises."""
-        try:
-            target = self.resolve(real.relative_to(self.root).as_posix())
-            fd = os.open(target.real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-        except (ToolError, OSError, ValueError):
+        regular file, hidden, too large, or reached through a link. Never raises."""
+        relative = self.relative_of(real)
+        if relative is None or self.policy.match(relative, self.policy.hidden):
             return None, None
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_size > self.policy.max_file_bytes:
-                return None, None
-            return handle.read(), info
+        try:
+            with self.tree.open_read(relative) as fd:
+                info = os.fstat(fd)
+                if not stat.S_ISREG(info.st_mode) or info.st_size > self.policy.max_file_bytes:
+                    return None, None
+                with os.fdopen(fd, "rb", closefd=False) as handle:
+                    return handle.read(), info
+        except OSError:
+            return None, None
 
     def current_bytes(self, target: Target) -> bytes | None:
-        """The file's bytes now, or None if it does not exist (for undo checks)."""
-        try:
-            with open(target.real, "rb") as handle:
-                return handle.read()
-        except FileNotFoundError:
-            return None
+        """The file's bytes now, or None if there is no regular file there (for undo and change checks)."""
+        return self.tree.read_bytes(target.canonical)
 
     def check_size(self, target: Target, size: int) -> None:
         """Refuse to write a file larger than the policy's limit (what could not be read back)."""
@@ -346,59 +358,40 @@ class Workspace:
                 return False
             return True
 
-        def children(directory: Path) -> list[os.DirEntry[str]]:
+        def is_directory(entry: os.DirEntry[str]) -> bool:
             try:
-                with os.scandir(directory) as it:
-                    return sorted(it, key=lambda e: e.name)
+                return entry.is_dir(follow_symlinks=False)
             except OSError:
-                return []
+                return False
 
-        for child in children(target.real):
-            child_relative = posixpath.join(target.relative, child.name)
-            if not visible(child, child_relative):
-                continue
-            if len(entries) > _LISTING_CAP:
-                return entries, hidden, True
-            is_directory = child.is_dir(follow_symlinks=False)
-            entries.append(self.display(child_relative) + ("/" if is_directory else ""))
-            if is_directory:
-                for grandchild in children(Path(child.path)):
-                    grandchild_relative = posixpath.join(child_relative, grandchild.name)
-                    if visible(grandchild, grandchild_relative):
-                        if len(entries) > _LISTING_CAP:
-                            return entries, hidden, True
-                        slash = "/" if grandchild.is_dir(follow_symlinks=False) else ""
-                        entries.append(self.display(grandchild_relative) + slash)
+        try:
+            with self.tree.scan(target.canonical) as children:
+                for child in children:
+                    child_relative = posixpath.join(target.relative, child.name)
+                    if not visible(child, child_relative):
+                        continue
+                    if len(entries) > _LISTING_CAP:
+                        return entries, hidden, True
+                    directory = is_directory(child)
+                    entries.append(self.display(child_relative) + ("/" if directory else ""))
+                    if not directory:
+                        continue
+                    try:
+                        with self.tree.scan(posixpath.join(target.canonical, child.name)) as grandchildren:
+                            for grandchild in grandchildren:
+                                grandchild_relative = posixpath.join(child_relative, grandchild.name)
+                                if visible(grandchild, grandchild_relative):
+                                    if len(entries) > _LISTING_CAP:
+                                        return entries, hidden, True
+                                    slash = "/" if is_directory(grandchild) else ""
+                                    entries.append(self.display(grandchild_relative) + slash)
+                    except OSError:
+                        continue  # swapped for a link or removed meanwhile: not listed
+        except OSError as exc:
+            raise self._failure(target, exc) from None
         return entries, hidden, False
 
     # --- writing --------------------------------------------------------------------
-
-    def _temporary(self, directory: Path, name: str, pieces: Sequence[bytes | memoryview], mode: int) -> str:
-        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".editor-agent.tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                for piece in pieces:
-                    handle.write(piece)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temporary, mode)
-        except BaseException:
-            os.unlink(temporary)
-            raise
-        return temporary
-
-    @staticmethod
-    def _sync_directory(directory: Path) -> None:
-        try:
-            fd = os.open(directory, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
 
     def replace(self, target: Target, pieces: Sequence[bytes | memoryview], before: Snapshot) -> None:
         """Atomically replace a file read as `before` with the concatenated pieces; refuse if it changed since."""
@@ -406,79 +399,90 @@ class Workspace:
         mode = stat.S_IMODE(before.stat.st_mode)
         if not mode & 0o222:
             raise ToolError(messages.FILE_READ_ONLY.format(path=target.display, mode=oct(mode)))
+        owner = (before.stat.st_uid, before.stat.st_gid)
         try:
-            temporary = self._temporary(target.real.parent, target.real.name, pieces, mode)
+            self.tree.replace(target.canonical, pieces, mode, expect=before.stat, owner=owner)
+        except ChangedError:
+            raise ToolError(messages.FILE_CHANGED.format(path=target.display)) from None
         except OSError as exc:
-            raise ToolError(messages.IO_WRITE.format(path=target.display, reason=exc.strerror)) from None
-        try:
-            try:
-                os.chown(temporary, before.stat.st_uid, before.stat.st_gid)
-                os.chmod(temporary, mode)  # again: chown clears setuid and setgid bits
-            except OSError:
-                pass  # not permitted for a non-owner: the file keeps our ownership, as any editor's would
-            if not self._unchanged(target, before):
-                raise ToolError(messages.FILE_CHANGED.format(path=target.display))
-            os.replace(temporary, target.real)
-        except OSError as exc:
-            os.unlink(temporary)
-            raise ToolError(messages.IO_WRITE.format(path=target.display, reason=exc.strerror)) from None
-        except BaseException:
-            os.unlink(temporary)
-            raise
-        self._sync_directory(target.real.parent)
+            raise self._failure(target, exc, messages.IO_WRITE) from None
 
-    def _unchanged(self, target: Target, before: Snapshot) -> bool:
-        try:
-            now = os.stat(target.real)
-        except FileNotFoundError:
-            return False
-        if _same_stat(now, before.stat):
-            return True
-        return self.current_bytes(target) == before.data
+    def restore(self, target: Target, data: bytes | None) -> None:
+        """Put a file back to `data` (keeping its mode), or remove it when `data` is None: for undo and jobs.
 
-    def create(
-        self, target: Target, data: bytes, before_directories: Callable[[list[Path]], None] | None = None
-    ) -> list[str]:
-        """Create a new file (never replacing one), making missing parents; returns them.
-
-        `before_directories` hears of the directories about to be made (an undo journal), only once
-        it is certain they can be.
+        Unlike `replace`, no earlier read is required; the policy's hidden and protected rules still hold.
         """
         self.check_writable(target)
-        created: list[str] = []
-        missing = missing_parents(target.real)
-        parent = missing[-1].parent if missing else target.real.parent
-        if not parent.is_dir():
-            raise ToolError(
-                messages.PARENT_NOT_DIRECTORY.format(
-                    path=target.display, parent=self.display(parent.relative_to(self.root).as_posix())
-                )
-            )
+        try:
+            if data is None:
+                with contextlib.suppress(FileNotFoundError):
+                    self.tree.unlink(target.canonical)
+                return
+            try:
+                info = self.tree.lstat(target.canonical)
+                mode = stat.S_IMODE(info.st_mode) if stat.S_ISREG(info.st_mode) else 0o666 & ~_UMASK
+            except FileNotFoundError:
+                mode = 0o666 & ~_UMASK
+            made: list[str] = []
+            with self.tree.parent(target.canonical, made):
+                pass
+            self.tree.replace(target.canonical, [data], mode, expect=None)
+        except OSError as exc:
+            raise self._failure(target, exc, messages.IO_WRITE) from None
+
+    def create(
+        self, target: Target, data: bytes, before_directories: Callable[[list[str]], None] | None = None
+    ) -> list[str]:
+        """Create a new file (never replacing one), making missing parents; returns them as shown to the model.
+
+        `before_directories` hears of the directories about to be made (relative paths, for an undo
+        journal), only once it is certain they can be.
+        """
+        self.check_writable(target)
+        missing = self._missing_parents(target)
         if missing and before_directories is not None:
             before_directories(missing)
+        made: list[str] = []
         try:
-            for directory in reversed(missing):
-                directory.mkdir()
-                created.append(self.display(directory.relative_to(self.root).as_posix()))
-            temporary = self._temporary(target.real.parent, target.real.name, [data], 0o666 & ~_UMASK)
-        except FileExistsError:
-            raise ToolError(messages.PARENT_NOT_DIRECTORY.format(path=target.display, parent="a parent")) from None
-        except OSError as exc:
-            raise ToolError(messages.IO_WRITE.format(path=target.display, reason=exc.strerror)) from None
-        try:
-            os.link(temporary, target.real)  # fails if the file appeared meanwhile: never clobbers
+            self.tree.create(target.canonical, [data], 0o666 & ~_UMASK, made)
         except FileExistsError:
             raise ToolError(messages.PATH_EXISTS.format(path=target.display)) from None
+        except NotADirectoryError:
+            raise ToolError(messages.PARENT_NOT_DIRECTORY.format(path=target.display, parent="a parent")) from None
         except OSError as exc:
-            raise ToolError(messages.IO_WRITE.format(path=target.display, reason=exc.strerror)) from None
-        finally:
-            os.unlink(temporary)
-        self._sync_directory(target.real.parent)
-        return created
+            raise self._failure(target, exc, messages.IO_WRITE) from None
+        return [self.display(relative) for relative in made]
+
+    def _missing_parents(self, target: Target) -> list[str]:
+        """The directories a new file still needs (relative, deepest first); a file in the way is an error."""
+        parts = split(target.canonical)[:-1]
+        for depth in range(len(parts), 0, -1):
+            relative = "/".join(parts[:depth])
+            try:
+                info = self.tree.lstat(relative)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise self._failure(target, exc, messages.IO_WRITE) from None
+            if not stat.S_ISDIR(info.st_mode):
+                raise ToolError(
+                    messages.PARENT_NOT_DIRECTORY.format(path=target.display, parent=self.display(relative))
+                )
+            return ["/".join(parts[:d]) for d in range(len(parts), depth, -1)]
+        return ["/".join(parts[:d]) for d in range(len(parts), 0, -1)]
 
     def remove(self, target: Target) -> None:
         self.check_writable(target)
         try:
-            os.unlink(target.real)
+            self.tree.unlink(target.canonical)
         except OSError as exc:
-            raise ToolError(messages.IO_WRITE.format(path=target.display, reason=exc.strerror)) from None
+            raise self._failure(target, exc, messages.IO_WRITE) from None
+
+    def remove_directory(self, target: Target) -> bool:
+        """Remove an empty directory; False (and nothing done) if it is not empty or not there."""
+        self.check_writable(target)
+        try:
+            self.tree.rmdir(target.canonical)
+        except OSError:
+            return False
+        return True

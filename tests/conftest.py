@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -8,6 +10,10 @@ import pytest
 
 from editor_agent import Editor, Workspace, tool_by_type
 from editor_agent.editor import ToolResult
+
+# The undo journal's sealing key lives in the user's state home: tests (and the CLI processes they
+# start) use one of their own, never the real user's.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="editor-agent-test-state-")
 
 VERSIONS = ["text_editor_20241022", "text_editor_20250124", "text_editor_20250429", "text_editor_20250728"]
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from editor_agent.confined import Tree
+
 
 def write(root: Path, name: str, data: bytes) -> Path:
     path = root / name
@@ -154,10 +156,10 @@ def test_no_temporary_files_left(root, call):
 def test_failed_rename_leaves_original_and_no_temporary(root, call, monkeypatch):
     path = write(root, "f.txt", b"a\n")
 
-    def broken_replace(src, dst):
+    def broken_swap(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(os, "replace", broken_replace)
+    monkeypatch.setattr(Tree, "_swap", staticmethod(broken_swap))  # the one place a file is put in place
     result = call(command="str_replace", path="f.txt", old_str="a", new_str="b")
     assert result.is_error and "No space left on device" in result.content
     assert path.read_bytes() == b"a\n"

@@ -30,6 +30,7 @@ FILES: dict[str, bytes] = {
     "src/m.py": b"pass\n",
     "src/.cache/c": b"",
     "src/deep/er/file.txt": b"deep\n",
+    "src/deep/er/ru.txt": "# Комментарий\nx = 1\n".encode("cp1251"),  # too short to tell its encoding
     "dir with space/it's.txt": b"q\n",
 }
 
@@ -60,6 +61,9 @@ CALLS: list[dict[str, Any]] = [
     {"command": "view", "path": "/repo/.git/config"},
     {"command": "view", "path": ""},
     {"command": "view", "path": "/repo/dir with space"},
+    {"command": "view", "path": "/repo/src/deep/er/ru.txt"},
+    {"command": "insert", "path": "/repo/src/deep/er/ru.txt", "insert_line": 1, "insert_text": "# Привет"},
+    {"command": "str_replace", "path": "/repo/src/deep/er/ru.txt", "old_str": "x = 1", "new_str": "x = 2"},
     # create
     {"command": "create", "path": "/repo/new.py", "file_text": "print('hi')\n"},
     {"command": "create", "path": "/repo/new.py", "file_text": "again\n"},

@@ -10,8 +10,10 @@ task is reported with the conflicting paths. Applied patches are recorded in an 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import posixpath
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +21,8 @@ from pathlib import Path
 import git
 
 from .. import gitsafety
-from ..journal import Journal, restore_bytes
-from ..workspace import missing_parents
+from ..confined import Tree, split
+from ..journal import Journal
 
 
 @dataclass(frozen=True)
@@ -32,27 +34,52 @@ class _Saved:
     link: str | None = None
 
     @classmethod
-    def of(cls, path: Path) -> _Saved:
-        if path.is_symlink():
-            return cls(None, link=os.readlink(path))
-        if not path.is_file():
+    def of(cls, tree: Tree, relative: str) -> _Saved:
+        """Read through the tree: a link is saved as a link, never followed."""
+        try:
+            info = tree.lstat(relative)
+        except OSError:
             return cls(None)
-        return cls(path.read_bytes(), stat.S_IMODE(path.stat().st_mode))
+        if stat.S_ISLNK(info.st_mode):
+            with tree.parent(relative) as (directory, name):
+                return cls(None, link=os.readlink(name, dir_fd=directory))
+        data = tree.read_bytes(relative) if stat.S_ISREG(info.st_mode) else None
+        return cls(data, stat.S_IMODE(info.st_mode) if data is not None else None)
 
-    def put_back(self, path: Path, top: Path) -> None:
-        if path.is_symlink() or (self.link is not None and path.exists()):
-            path.unlink()
+    def put_back(self, tree: Tree, relative: str) -> None:
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            if self.link is not None or self.data is None or stat.S_ISLNK(tree.lstat(relative).st_mode):
+                tree.unlink(relative)
         if self.link is not None:
-            os.symlink(self.link, path)
+            with tree.parent(relative, []) as (directory, name):
+                os.symlink(self.link, name, dir_fd=directory)
             return
-        restore_bytes(path, self.data)
-        if self.data is None:
-            parent = path.parent  # directories git created for a new file go too
-            while parent != top and parent.is_dir() and not any(parent.iterdir()):
-                parent.rmdir()
-                parent = parent.parent
-        elif self.mode is not None:
-            os.chmod(path, self.mode)
+        if self.data is not None:
+            tree.mkdirs(posixpath.dirname(relative))
+            tree.replace(relative, [self.data], self.mode if self.mode is not None else 0o644, expect=None)
+            return
+        parts = split(relative)[:-1]  # directories git created for a new file go too, while empty
+        while parts:
+            try:
+                tree.rmdir("/".join(parts))
+            except OSError:
+                break
+            parts.pop()
+
+
+def _missing(tree: Tree, relative: str) -> list[str]:
+    """The directories a new file at `relative` still needs, deepest first."""
+    parts, missing = split(relative)[:-1], []
+    while parts:
+        try:
+            tree.lstat("/".join(parts))
+            break
+        except FileNotFoundError:
+            missing.append("/".join(parts))
+            parts.pop()
+        except OSError:
+            break
+    return missing
 
 
 @dataclass
@@ -68,15 +95,17 @@ class Merger:
     def __init__(self, repo: git.Repo, workspace: Path, batch_id: str) -> None:
         self.repo = repo
         self.top = Path(os.path.realpath(repo.working_tree_dir or "."))
+        self.tree = Tree(self.top)
         self.workspace = Path(os.path.realpath(workspace))
+        self._inside = self.workspace.relative_to(self.top).as_posix() if self.workspace != self.top else ""
         self.batch_id = batch_id
         self.merged_paths: list[str] = []
         self._journal: Journal | None = None
 
     def apply(self, patch: str, paths: list[str]) -> MergeOutcome:
         """Apply one task's patch (touching `paths`) completely, or not at all."""
-        saved = {path: _Saved.of(self.top / path) for path in paths}
-        absent = {path: missing_parents(self.top / path, self.top) for path in paths}
+        saved = {path: _Saved.of(self.tree, path) for path in paths}
+        absent = {path: _missing(self.tree, path) for path in paths}
         try:
             conflicts = gitsafety.apply_patch(self.repo, patch)
         except gitsafety.GitSafetyError as exc:
@@ -91,19 +120,28 @@ class Merger:
 
     def _put_back(self, saved: dict[str, _Saved]) -> None:
         for path, before in saved.items():
-            before.put_back(self.top / path, self.top)
+            before.put_back(self.tree, path)
 
-    def _record(self, saved: dict[str, _Saved], absent: dict[str, list[Path]]) -> None:
+    def _in_workspace(self, path: str) -> str | None:
+        """The workspace-relative form of a repository-relative path, or None if outside the workspace."""
+        if not self._inside:
+            return path
+        prefix = self._inside + "/"
+        return path[len(prefix) :] if path.startswith(prefix) else None
+
+    def _record(self, saved: dict[str, _Saved], absent: dict[str, list[str]]) -> None:
         for path, before in saved.items():
-            real = self.top / path
-            if before.link is not None or not real.is_file() or self.workspace not in (real.parents):
+            relative = self._in_workspace(path)
+            after = self.tree.read_bytes(path)
+            if before.link is not None or after is None or relative is None:
                 continue
             if self._journal is None:
                 self._journal = Journal(self.workspace, self.batch_id)
-            self._journal.before_write(real, before.data, hashlib.sha256(real.read_bytes()).hexdigest())
-            made = [d for d in absent[path] if self.workspace in d.parents and d.is_dir()]
-            if made:  # directories git made for a new file: undo takes them away again while empty
-                self._journal.before_directories(made)
+            self._journal.before_write(relative, before.data, hashlib.sha256(after).hexdigest())
+            made = [self._in_workspace(d) for d in absent[path]]
+            made_inside = [d for d in made if d]
+            if made_inside:  # directories git made for a new file: undo takes them away again while empty
+                self._journal.before_directories(made_inside)
 
     def close(self) -> None:
         if self._journal is not None:

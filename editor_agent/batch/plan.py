@@ -86,26 +86,38 @@ def _options(task: Limits, shared: Shared, top: Limits, workspace: Path, model: 
 
 
 def _spec(
-    task: FixTask | DocTask | WriteTestsTask | RunTask, workspace: Path, mount: str, rounds: int
+    task: FixTask | DocTask | WriteTestsTask | RunTask, workspace: Path, shared: Shared, rounds: int
 ) -> tuple[JobSpec | None, Finisher | None, str | None]:
-    """The job's spec and finishing step, or a reason to skip it; JobError when the task cannot run."""
+    """The job's spec and finishing step, or a reason to skip it; JobError when the task cannot run
+    (a path or glob outside the workspace among them)."""
+    mount, policy = shared.mount, shared.policy
     if isinstance(task, FixTask):
-        return fix_job.fix_spec(workspace, mount, task.path, task.problem, task.check, rounds), None, None
+        return fix_job.fix_spec(workspace, mount, task.path, task.problem, task.check, rounds, policy), None, None
     if isinstance(task, WriteTestsTask):
-        out = task.out or testgen.default_out(task.module)
-        return testgen.test_spec(workspace, mount, task.module, out, rounds), testgen.test_report(out), None
+        module, out = testgen.test_paths(workspace, mount, task.module, task.out, policy)
+        return testgen.test_spec(workspace, mount, module, out, rounds, policy), testgen.test_report(out), None
     if isinstance(task, DocTask):
-        files = doc_job.select_files(workspace, task.paths, task.changed_since)
+        readme = doc_job.readme_path(workspace, mount, task.readme, policy)
+        files = doc_job.select_files(workspace, task.paths, task.changed_since, mount, policy)
         if not files and task.changed_since is None:
             raise JobError(f"no file in the workspace matches {', '.join(task.paths)}")
         if not files:
             return None, None, f"no matching file changed since {task.changed_since}"
-        spec = doc_job.doc_spec(mount, files, task.readme).model_copy(update={"check": task.check, "rounds": rounds})
-        return spec, doc_job.doc_guard(files, task.readme), None
+        spec = doc_job.doc_spec(mount, files, readme).model_copy(update={"check": task.check, "rounds": rounds})
+        return spec, doc_job.doc_guard(files, readme), None
     return JobSpec(kind="run", task=task.task, check=task.check, rounds=rounds), None, None
 
 
 _JOB_FIELD = {"fix": "path", "test": "module", "doc": "paths", "run": "task"}
+
+
+def _field_of(task: FixTask | DocTask | WriteTestsTask | RunTask, problem: str) -> str:
+    """The task's field a problem is about: the test file or the README when the message names it."""
+    if isinstance(task, WriteTestsTask) and task.out is not None and problem.startswith((task.out, "--out")):
+        return "out"
+    if isinstance(task, DocTask) and task.readme is not None and problem.startswith((task.readme, "--readme")):
+        return "readme"
+    return _JOB_FIELD[task.job]
 
 
 def plan_tasks(file: TaskFile, workspace: Path, shared: Shared) -> list[PlannedTask]:
@@ -126,10 +138,10 @@ def plan_tasks(file: TaskFile, workspace: Path, shared: Shared) -> list[PlannedT
         rounds = _pick("rounds", task, shared, file)
         check_timeout = _pick("check_timeout", task, shared, file) or DEFAULT_CHECK_TIMEOUT
         try:
-            spec, finish, skipped = _spec(task, workspace, shared.mount,
+            spec, finish, skipped = _spec(task, workspace, shared,
                                           rounds if isinstance(rounds, int) else DEFAULT_ROUNDS[task.job])  # fmt: skip
         except JobError as exc:
-            name = "changed_since" if "--changed-since" in str(exc) else _JOB_FIELD[task.job]
+            name = "changed_since" if "--changed-since" in str(exc) else _field_of(task, str(exc))
             problems.append(f"{where}: {name}: {exc}")
             continue
         if spec is not None:

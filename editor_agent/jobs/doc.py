@@ -8,14 +8,14 @@ Changes to files the job was not about are put back too (the README, when allowe
 from __future__ import annotations
 
 import ast
-import glob
 import posixpath
 from pathlib import Path
 
 from .. import prompts
 from ..changes import collect_changes, unified_diff
-from ..errors import JobError
-from ..journal import restore_bytes
+from ..errors import JobError, ToolError
+from ..workspace import Policy
+from .paths import expand, inside
 from .session import Finisher, JobContext, JobSpec
 
 
@@ -55,13 +55,18 @@ def same_code(before: bytes, after: bytes) -> bool:
     return old == new
 
 
-def select_files(workspace: Path, patterns: list[str], changed_since: str | None) -> list[str]:
-    """Workspace-relative files matching the globs, limited to those changed since a git ref."""
+def select_files(
+    workspace: Path,
+    patterns: list[str],
+    changed_since: str | None,
+    mount: str = "/repo",
+    policy: Policy | None = None,
+) -> list[str]:
+    """Workspace-relative files matching the globs (expanded inside the workspace only), limited to those
+    changed since a git ref. JobError if a pattern points outside the workspace."""
     files: set[str] = set()
     for pattern in patterns:
-        for match in glob.glob(pattern, root_dir=workspace, recursive=True):
-            if (workspace / match).is_file():
-                files.add(Path(match).as_posix())
+        files.update(expand(workspace, mount, pattern, policy))
     if changed_since is not None:
         from .. import gitsafety
 
@@ -79,6 +84,16 @@ def select_files(workspace: Path, patterns: list[str], changed_since: str | None
     return sorted(files)
 
 
+def readme_path(workspace: Path, mount: str, readme: str | None, policy: Policy | None = None) -> str | None:
+    """The README the job may also edit, workspace-relative; JobError if it is not inside the workspace."""
+    if readme is None:
+        return None
+    relative = inside(workspace, mount, readme, policy)
+    if not relative:
+        raise JobError(f"--readme {readme} is the workspace itself, not a file in it")
+    return relative
+
+
 def doc_spec(mount: str, files: list[str], readme: str | None) -> JobSpec:
     listed = "\n".join(f"- {mount.rstrip('/')}/{f}" for f in files)
     note = prompts.DOC_README_NOTE.format(readme=f"{mount.rstrip('/')}/{posixpath.normpath(readme)}") if readme else ""
@@ -91,19 +106,22 @@ def doc_guard(files: list[str], readme: str | None) -> Finisher:
     allowed = set(files) | ({posixpath.normpath(readme)} if readme else set())
 
     def finish(context: JobContext) -> None:
-        root = context.editor.workspace.root
+        workspace = context.editor.workspace
         for shown, (real, before) in sorted(context.editor.originals.items()):
-            relative = real.relative_to(root).as_posix()
-            after = real.read_bytes() if real.is_file() else None
+            relative = workspace.relative_of(real) or ""
+            after = workspace.tree.read_bytes(relative)  # through the sandbox: a link swapped in reads as gone
             if after == before:
                 continue
             if relative in allowed and real.suffix != ".py":
                 continue
             if relative in allowed and before is not None and after is not None and same_code(before, after):
                 continue
-            restore_bytes(real, before)
+            try:
+                workspace.restore(workspace.target(relative), before)
+            except ToolError as error:
+                context.result.error = f"{shown} changed code but could not be put back: {error.message}"
             context.result.rejected.append(shown)
-        changes = collect_changes(context.editor.originals)
+        changes = collect_changes(workspace, context.editor.originals)
         context.result.files_changed = [c.path for c in changes]
         context.result.diff = unified_diff(changes)
         context.result.details["documented"] = [f"{context.editor.workspace.mount.rstrip('/')}/{f}" for f in files]

@@ -158,10 +158,11 @@ def run_job(
     events = read_events(resume_from) if resume_from is not None else []
     started = next((e for e in events if e["event"] == "job_start"), None)
     run_id = started["run_id"] if started else new_run_id()
-    transcript_path = resume_from or options.transcript or default_transcript(root, run_id)
+    transcript_path = resume_from or options.transcript or default_transcript(root, run_id, options.state_dir)
     with _working_copy(spec, root, run_id, resuming=resume_from is not None) as (workdir, repo, worktree):
         in_place = worktree is None
-        journal = Journal(workdir, run_id) if in_place else None
+        writes = in_place and not options.policy.read_only_workspace  # a read-only run has nothing to undo
+        journal = Journal(workdir, run_id, options.state_dir) if writes else None
         watcher = WorkspaceWatcher(workdir).start() if in_place else None
         try:
             with Transcript(transcript_path) as transcript:

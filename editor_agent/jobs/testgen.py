@@ -9,7 +9,9 @@ from pathlib import Path
 
 from .. import prompts
 from ..errors import JobError
+from ..workspace import Policy
 from .checks import pytest_counts
+from .paths import inside
 from .session import Finisher, JobContext, JobSpec
 
 
@@ -17,9 +19,22 @@ def default_out(module: str) -> str:
     return f"tests/test_{Path(module).stem}.py"
 
 
-def test_spec(workspace: Path, mount: str, module: str, out: str, rounds: int) -> JobSpec:
-    if not (workspace / module).is_file():
+def test_paths(
+    workspace: Path, mount: str, module: str, out: str | None, policy: Policy | None = None
+) -> tuple[str, str]:
+    """The module and the test file as workspace-relative paths; JobError if either is not inside the workspace
+    (the test file is run by pytest after the model ends, so it must be where the model could write it)."""
+    relative = inside(workspace, mount, module, policy)
+    if not relative or not (workspace / relative).is_file():
         raise JobError(f"{module} is not a file in the workspace {workspace}")
+    out_relative = inside(workspace, mount, out or default_out(relative), policy)
+    if not out_relative:
+        raise JobError(f"--out {out} is the workspace itself, not a file in it")
+    return relative, out_relative
+
+
+def test_spec(workspace: Path, mount: str, module: str, out: str, rounds: int, policy: Policy | None = None) -> JobSpec:
+    module, out = test_paths(workspace, mount, module, out, policy)
     prefix = mount.rstrip("/")
     task = prompts.TEST_TASK.format(module=f"{prefix}/{module}", out=f"{prefix}/{out}")
     check = f"{shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider {shlex.quote(out)}"
@@ -55,4 +70,5 @@ def test_report(out: str) -> Finisher:
 
 
 test_spec.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite the name
+test_paths.__test__ = False  # type: ignore[attr-defined]
 test_report.__test__ = False  # type: ignore[attr-defined]

@@ -1,0 +1,173 @@
+"""Promise 2: an undo journal cannot be turned into a weapon, and never restores wrong bytes.
+
+A journal is data from a directory a repository or a model can influence: these tests plant
+crafted journals, damage blobs and swap the state directory for a link, and check that undo
+refuses before touching anything, with a message that says which run, which file and why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from editor_agent import Editor, Workspace, tool_by_type
+from editor_agent.journal import Journal, UndoError, undo_run
+from editor_agent.statedir import StateError
+
+RUN = "20260101-000000-000000000-aaaa"
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "editor_agent", *args], capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def victim(tmp_path: Path) -> Path:
+    """Files outside the workspace a hostile journal would like to overwrite or delete."""
+    outside = tmp_path / "outside"
+    (outside / "dir").mkdir(parents=True)
+    (outside / "secret.txt").write_text("keep me\n")
+    return outside
+
+
+def plant(root: Path, run_id: str, records: list[dict[str, object]], blobs: dict[str, bytes] | None = None) -> None:
+    """A journal as a repository could commit it: plain JSON lines, no seal."""
+    directory = root / ".editor-agent" / "undo" / run_id
+    (directory / "blobs").mkdir(parents=True)
+    (directory / "journal.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    for name, data in (blobs or {}).items():
+        (directory / "blobs" / name).write_bytes(data)
+
+
+def test_committed_journal_is_refused_by_the_cli(root: Path, victim: Path):
+    digest = "0" * 64
+    plant(root, "99999999-999999-999999999-zzzz", [
+        {"path": str(victim / "secret.txt"), "original": digest},
+        {"path": str(victim / "secret.txt"), "wrote": "x"},
+        {"path": "../outside/secret.txt", "original": None},
+        {"made_directory": "../outside/dir"},
+    ], {digest: b"pwned\n"})  # fmt: skip
+    done = cli("undo", "--workspace", str(root))
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "not sealed by editor-agent" in done.stderr, done.stderr
+    assert (victim / "secret.txt").read_text() == "keep me\n" and (victim / "dir").is_dir()
+    forced = cli("undo", "--workspace", str(root), "--force", "--run", "99999999-999999-999999999-zzzz")
+    assert forced.returncode == 1 and (victim / "secret.txt").read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "../outside/secret.txt", "a/../../outside/secret.txt", "./a", ""])
+def test_sealed_journal_with_a_path_outside_is_refused(root: Path, victim: Path, path: str):
+    journal = Journal(root, RUN)
+    journal.before_write(path, None, "f" * 64)  # as if the tool itself had been fooled into writing it
+    journal.close()
+    with pytest.raises(UndoError, match="not a path inside the workspace"):
+        undo_run(root, RUN, force=True)
+    assert (victim / "secret.txt").read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize("path", [".git/hooks/pre-commit", ".editor-agent/undo/x", "link/secret.txt"])
+def test_sealed_journal_path_hidden_or_through_a_link_is_refused(root: Path, victim: Path, path: str):
+    (root / ".git" / "hooks").mkdir(parents=True)
+    (root / ".git" / "hooks" / "pre-commit").write_text("#!/bin/sh\n")
+    os.symlink(victim, root / "link")
+    journal = Journal(root, RUN)
+    journal.before_write(path, None, "f" * 64)
+    journal.close()
+    with pytest.raises(UndoError, match="hidden by the workspace policy|escapes the workspace"):
+        undo_run(root, RUN, force=True)
+    assert (root / ".git" / "hooks" / "pre-commit").read_text() == "#!/bin/sh\n"
+    assert (victim / "secret.txt").read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize("run_id", ["../../x", "/tmp/x", "a/b", ".."])
+def test_run_ids_are_checked(root: Path, run_id: str):
+    with pytest.raises(UndoError, match="is not a run id"):
+        undo_run(root, run_id)
+    with pytest.raises(UndoError, match="is not a run id"):
+        Journal(root, run_id)
+
+
+def test_state_directory_that_is_a_link_is_refused(root: Path, victim: Path):
+    os.symlink(victim, root / ".editor-agent")
+    with pytest.raises(StateError, match="symbolic link"):
+        Journal(root, RUN)
+    assert sorted(p.name for p in victim.iterdir()) == ["dir", "secret.txt"]
+    with pytest.raises(UndoError, match="symbolic link"):
+        undo_run(root)
+
+
+def test_state_subdirectory_that_is_a_link_is_not_followed(root: Path, victim: Path):
+    (root / ".editor-agent").mkdir()
+    os.symlink(victim, root / ".editor-agent" / "undo")
+    with pytest.raises(OSError):
+        Journal(root, RUN)
+    assert sorted(p.name for p in victim.iterdir()) == ["dir", "secret.txt"]
+
+
+def big(size: int) -> bytes:
+    line = b"0123456789abcdef" * 4 + b"\n"
+    return (line * (size // len(line) + 1))[:size]
+
+
+def edited(root: Path, run_id: str = RUN) -> Editor:
+    return Editor(Workspace(root), tool_by_type("text_editor_20250728"), journal=Journal(root, run_id))
+
+
+def test_truncated_blob_is_refused_and_nothing_restored(root: Path):
+    original = big(10 * 1024 * 1024 - 100)
+    (root / "big.txt").write_bytes(original)
+    (root / "small.txt").write_text("one\n")
+    editor = edited(root)
+    assert not editor.run({"command": "str_replace", "path": "small.txt", "old_str": "one", "new_str": "ONE"}).is_error
+    assert not editor.run({"command": "insert", "path": "big.txt", "insert_line": 0, "insert_text": "top"}).is_error
+    editor.journal.close()  # type: ignore[union-attr]
+    blobs = root / ".editor-agent" / "undo" / RUN / "blobs"
+    blob = next(p for p in blobs.iterdir() if p.stat().st_size > 1024)
+    with open(blob, "r+b") as handle:  # a kill -9 or a full disk in the middle of the blob write
+        handle.truncate(2 * 1024 * 1024)
+    with pytest.raises(UndoError, match=r"saved copy of big\.txt .* is damaged"):
+        undo_run(root, force=True)
+    assert (root / "big.txt").read_bytes() == b"top\n" + original
+    assert (root / "small.txt").read_text() == "ONE\n"  # all or nothing: not even the small file
+
+
+def test_torn_blob_is_rewritten_by_the_next_run(root: Path):
+    original = big(3 * 1024 * 1024)
+    (root / "big.txt").write_bytes(original)
+    editor = edited(root)
+    editor.run({"command": "insert", "path": "big.txt", "insert_line": 0, "insert_text": "top"})
+    editor.journal.close()  # type: ignore[union-attr]
+    assert undo_run(root).restored == ["big.txt"]
+    blobs = root / ".editor-agent" / "undo" / RUN / "blobs"
+    blob = next(blobs.iterdir())
+    os.makedirs(root / ".editor-agent" / "undo" / "20260101-000001-000000000-bbbb" / "blobs")
+    torn = root / ".editor-agent" / "undo" / "20260101-000001-000000000-bbbb" / "blobs" / blob.name
+    torn.write_bytes(original[:1000])  # left by a run killed while writing the same original
+    second = edited(root, "20260101-000001-000000000-bbbb")
+    second.run({"command": "insert", "path": "big.txt", "insert_line": 0, "insert_text": "again"})
+    second.journal.close()  # type: ignore[union-attr]
+    assert torn.read_bytes() == original
+    assert undo_run(root).restored == ["big.txt"] and (root / "big.txt").read_bytes() == original
+
+
+def test_state_dir_outside_the_workspace(root: Path, tmp_path: Path):
+    (root / "a.txt").write_text("one\n")
+    state = tmp_path / "state"
+    editor = Editor(Workspace(root), tool_by_type("text_editor_20250728"), journal=Journal(root, RUN, state))
+    editor.run({"command": "str_replace", "path": "a.txt", "old_str": "one", "new_str": "ONE"})
+    editor.journal.close()  # type: ignore[union-attr]
+    assert sorted(p.name for p in root.iterdir()) == ["a.txt"]
+    assert oct(os.stat(state).st_mode & 0o777) == "0o700"
+    blob = next((state / "undo" / RUN / "blobs").iterdir())
+    assert oct(blob.stat().st_mode & 0o777) == "0o600"
+    assert oct((state / "undo" / RUN / "journal.jsonl").stat().st_mode & 0o777) == "0o600"
+    with pytest.raises(UndoError):
+        undo_run(root)  # not in the workspace's own state directory
+    done = cli("undo", "--workspace", str(root), "--state-dir", str(state))
+    assert done.returncode == 0, done.stderr
+    assert (root / "a.txt").read_text() == "one\n"
