@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import anthropic
 from anthropic import Omit
 
 from .connection import DEFAULT_PATH, Connection
-from .httptransport import StdlibTransport, wanted
+from .httptransport import StdlibTransport, TimeLimitReached, time_left, wanted
+
+MAX_RETRY_WAIT = 60.0
+"""The longest wait before a retry, whatever `retry-after` a server asks for (the SDK would wait days)."""
+
+
+class _Anthropic(anthropic.Anthropic):
+    """The SDK's client; a wait before a retry lasts at most `MAX_RETRY_WAIT`, and never past a run's deadline.
+
+    A retry that could not start before the deadline (`httptransport.deadline`) is not made: the wait ends
+    at the deadline with `TimeLimitReached`.
+    """
+
+    def _calculate_retry_timeout(self, remaining_retries: int, options: Any, response_headers: Any = None) -> float:
+        wait = min(super()._calculate_retry_timeout(remaining_retries, options, response_headers), MAX_RETRY_WAIT)
+        left = time_left()
+        if left is not None and wait >= left:
+            time.sleep(max(0.0, left))
+            raise TimeLimitReached("the time limit came before the request could be retried")
+        return wait
 
 
 class _EndpointPath(anthropic.Middleware):
@@ -39,7 +59,7 @@ def build_client(connection: Connection) -> anthropic.Anthropic:
         headers["Authorization"] = Omit()
     middleware = [] if connection.messages_path == DEFAULT_PATH else [_EndpointPath(connection.messages_path)]
     http_client = anthropic.DefaultHttpxClient(transport=StdlibTransport()) if wanted() else None
-    return anthropic.Anthropic(
+    return _Anthropic(
         api_key=secret,
         base_url=connection.effective_base_url,
         default_headers=headers,

@@ -12,6 +12,11 @@ and the mapping of errors.
 - the environment configures a proxy (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, ...): the SDK's own
   client then handles the proxy as before; or
 - `EDITOR_AGENT_HTTP=httpx` is set: the SDK's default httpx2 transport is used.
+
+Within `with deadline(at):` (the agent loop sets the run's time limit so), no request waits past `at`:
+every connect, write and read timeout is cut to the time left, and once it has passed a request fails
+at once with `ConnectTimeout` instead of being sent. The client (client.py) does not start a retry the
+deadline would interrupt: it waits until the deadline and raises `TimeLimitReached`.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import httpx2
 
@@ -36,6 +43,7 @@ READ_SIZE = 65536
 MAX_IDLE_PER_ORIGIN = 20
 KEEPALIVE_EXPIRY = 5.0
 
+_TIMEOUTS = ("connect", "read", "write", "pool")
 Origin = tuple[str, str, int, str]  # scheme, host, port, the name TLS checks the certificate against
 
 # A reused connection failing with one of these before any status line came back was most likely
@@ -48,6 +56,29 @@ _DISCONNECTED = (
     ssl.SSLZeroReturnError,
 )
 _INCOMPLETE_BODY = "peer closed connection without sending complete message body"
+
+
+_DEADLINE: ContextVar[float | None] = ContextVar("editor_agent_deadline", default=None)
+
+
+@contextmanager
+def deadline(at: float | None) -> Iterator[None]:
+    """Requests made in this block (on this thread) end by `at`, on the `time.monotonic()` clock; None: no limit."""
+    token = _DEADLINE.set(at)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+class TimeLimitReached(Exception):
+    """A request could not be (re)tried before the deadline of the enclosing `deadline` block."""
+
+
+def time_left() -> float | None:
+    """Seconds until the deadline of the enclosing `deadline` block (negative once past), or None."""
+    at = _DEADLINE.get()
+    return None if at is None else at - time.monotonic()
 
 
 def _socket_options() -> list[tuple[int, int, int]]:
@@ -196,6 +227,11 @@ class StdlibTransport(httpx2.BaseTransport):
         if any(n.lower() == b"transfer-encoding" and b"chunked" in v.lower() for n, v in headers):
             body = (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
         timeouts = request.extensions.get("timeout", {})
+        left = time_left()
+        if left is not None:
+            if left <= 0:
+                raise httpx2.ConnectTimeout("the time limit has passed")
+            timeouts = {k: left if timeouts.get(k) is None else min(timeouts[k], left) for k in _TIMEOUTS}
 
         for attempt in (1, 2):
             conn, reused = self._checkout(origin, timeouts.get("connect"))

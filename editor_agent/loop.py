@@ -16,6 +16,7 @@ from typing import Any, Literal, cast
 import anthropic
 import httpx2
 from anthropic._constants import RAW_RESPONSE_HEADER
+from anthropic._types import RequestOptions
 from pydantic import BaseModel
 
 from . import prompts
@@ -23,9 +24,11 @@ from .apierrors import describe_api_error
 from .changes import collect_changes, unified_diff
 from .connection import Connection
 from .editor import Editor
+from .httptransport import TimeLimitReached
+from .httptransport import deadline as time_limit
 from .progress import Progress
 from .redact import redact_data
-from .reply import StreamError, read_streamed_reply
+from .reply import MalformedReply, ReplyTimeout, StreamError, read_streamed_reply
 from .requestbody import RequestEncoder
 from .settings import RunSettings
 from .toolspec import ResolvedModel
@@ -73,6 +76,15 @@ def _tool_result_images(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if block.get("type") == "tool_result" and isinstance(block.get("content"), list):
                 found += [part for part in block["content"] if part.get("type") == "image"]
     return found
+
+
+def _within(timeout: Any, left: float) -> float | httpx2.Timeout:
+    """The client's timeout with every wait cut to at most `left` seconds."""
+    if isinstance(timeout, httpx2.Timeout):
+        waits = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        cut = [left if wait is None else min(wait, left) for wait in waits]
+        return httpx2.Timeout(connect=cut[0], read=cut[1], write=cut[2], pool=cut[3])
+    return min(timeout, left) if isinstance(timeout, (int, float)) else left
 
 
 class _Stop(Exception):
@@ -200,6 +212,9 @@ class AgentLoop:
                                     error=f"the model stopped for an unknown reason: {stop_reason!r}")  # fmt: skip
         except _Stop as stop:
             return self._finish(stop.status, stop_reason=stop_reason, error=stop.error)
+        except MalformedReply as error:
+            error_text = f"{self.connection.effective_base_url} sent a malformed reply: {error.detail}"
+            return self._finish("error", stop_reason=stop_reason, error=error_text)
         except StreamError as error:
             return self._finish("error", stop_reason=stop_reason, error=f"the API reported an error mid-reply: {error}")
         except anthropic.APIError as error:
@@ -268,30 +283,58 @@ class AgentLoop:
             raise _Stop("error", f"cannot build the request: {error}") from None
         return body, headers
 
+    def _deadline(self) -> float | None:
+        """When the run must end (`time.monotonic()` clock), if it has a time limit."""
+        seconds = self.settings.max_seconds
+        return None if seconds is None else self.started + seconds
+
+    def _timed_out(self, during: str = "") -> _Stop:
+        return _Stop("timeout", f"ran for {self.settings.max_seconds:g} seconds, the time limit{during}")
+
     def _send(self, request: tuple[bytes, dict[str, str]]) -> dict[str, Any]:
         """Stream one reply; a stream that breaks off retries the turn (nothing of it has run yet).
 
         The body goes to the SDK already encoded (see requestbody.py), through its generic `post`:
-        retries, auth, headers and errors stay the SDK's, and the reply is read as raw bytes.
+        retries, auth, headers and errors stay the SDK's, and the reply is read as raw bytes. With a
+        time limit, no wait for the server outlasts it: each socket wait is bounded by the time left,
+        and the reply stops being read when the deadline passes, pings or no pings.
         """
+        deadline = self._deadline()
+        with time_limit(deadline):  # the SDK's own retries and their waits end at the deadline too
+            return self._stream(request, deadline)
+
+    def _stream(self, request: tuple[bytes, dict[str, str]], deadline: float | None) -> dict[str, Any]:
         body, headers = request
         for attempt in range(self.settings.stream_retries + 1):
             started = time.monotonic()
+            options: RequestOptions = {"headers": headers}
+            if deadline is not None:
+                if started >= deadline:
+                    raise self._timed_out()
+                options["timeout"] = _within(self.client.timeout, deadline - started)
             self.progress.turn(self.turns)
             streaming = False
             try:
                 response = cast(  # the raw-response header makes the SDK hand back its unread APIResponse
                     anthropic.APIResponse[object],
-                    self.client.post(
-                        "/v1/messages", cast_to=object, content=body, options={"headers": headers}, stream=True
-                    ),  # fmt: skip
+                    self.client.post("/v1/messages", cast_to=object, content=body, options=options, stream=True),
                 )
                 try:
                     streaming = True  # from here on a lost connection is a broken-off reply; before, the SDK retried
-                    message = read_streamed_reply(response.http_response.iter_bytes(), self.progress.text)
+                    kind = response.http_response.headers.get("content-type", "")
+                    if kind.startswith("application/json"):  # a whole message: the server ignored `stream`
+                        raise MalformedReply(f"it came as {kind}, not as the event stream asked for")
+                    chunks = response.http_response.iter_bytes()
+                    message = read_streamed_reply(chunks, self.progress.text, deadline=deadline)
                 finally:
                     response.close()
+            except ReplyTimeout:
+                raise self._timed_out(" (a reply was still arriving)") from None
+            except TimeLimitReached:
+                raise self._timed_out(" (waiting to retry the request)") from None
             except (anthropic.APIConnectionError, httpx2.TransportError, StreamError) as error:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise self._timed_out(" (waiting for the server)") from None
                 if not streaming and isinstance(error, anthropic.APIConnectionError):
                     raise
                 transient = not isinstance(error, StreamError) or error.transient
@@ -302,7 +345,7 @@ class AgentLoop:
                 wait = min(2.0**attempt, 8.0)
                 self.progress.retry(f"reply broke off ({type(error).__name__})", wait)
                 self._record("retry", turn=self.turns, attempt=attempt + 1, reason=str(error))
-                time.sleep(wait)
+                time.sleep(wait if deadline is None else max(0.0, min(wait, deadline - time.monotonic())))
                 continue
             self.usage.add(message.get("usage") or {})
             self._record("response", turn=self.turns, id=message.get("id"), stop_reason=message.get("stop_reason"),
@@ -383,7 +426,7 @@ class AgentLoop:
             if cost >= s.max_cost_usd:
                 raise _Stop("budget", f"spent ${cost:.4f}, the limit is ${s.max_cost_usd:.4f}")
         if s.max_seconds is not None and time.monotonic() - self.started >= s.max_seconds:
-            raise _Stop("timeout", f"ran for {s.max_seconds:g} seconds, the time limit")
+            raise self._timed_out()
         if s.max_failed_turns is not None and self._failed_turns >= s.max_failed_turns:
             raise _Stop("stuck", f"every tool call failed in the last {self._failed_turns} turns "
                                  f"(limit {s.max_failed_turns})")  # fmt: skip
@@ -413,6 +456,8 @@ class AgentLoop:
             self.transcript.write(event, **fields)
 
     def _finish(self, status: Status, *, stop_reason: str | None, error: str | None = None) -> RunResult:
+        if error is not None and ("\n" in error or "\r" in error):  # a server's message may span lines
+            error = " ".join(error.splitlines())
         changes = collect_changes(self.editor.workspace, self.editor.originals)
         final = ""
         if self.messages and self.messages[-1]["role"] == "assistant":
