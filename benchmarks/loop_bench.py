@@ -25,10 +25,10 @@ from multiprocessing.connection import Connection as Connection_
 from pathlib import Path
 from typing import Any
 
-from editor_agent.connection import Connection
-from editor_agent.progress import Progress
-from editor_agent.runner import run_task
-from editor_agent.settings import RunOptions, RunSettings
+from editor_agent.agent.progress import Progress
+from editor_agent.agent.runner import run_task
+from editor_agent.agent.settings import RunOptions, RunSettings
+from editor_agent.api.connection import Connection
 from editor_agent.testing import MessagesServer, Script
 
 TURNS = 30

@@ -1,9 +1,10 @@
 """editor-agent: run Anthropic's text editor tool safely against a sandboxed workspace."""
 
-from .editor import Editor, ToolResult
 from .errors import ToolError
-from .toolspec import ModelResolutionError, ResolvedModel, ToolSpec, resolve_model, resolve_tool, tool_by_type
-from .workspace import Policy, Workspace
+from .tool.editor import Editor, ToolResult
+from .tool.versions import ModelResolutionError, ResolvedModel, ToolSpec, resolve_model, resolve_tool, tool_by_type
+from .workspace.policy import Policy
+from .workspace.sandbox import Workspace
 
 __all__ = [
     "Editor",

@@ -1,5 +1,5 @@
 """`python -m editor_agent` is the `editor-agent` command."""
 
-from .cli import main
+from .cli.main import main
 
 raise SystemExit(main())

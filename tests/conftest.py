@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from editor_agent import Editor, Workspace, tool_by_type
-from editor_agent.editor import ToolResult
+from editor_agent.tool.editor import ToolResult
 
 # The undo journal's sealing key lives in the user's state home: tests (and the CLI processes they
 # start) use one of their own, never the real user's.

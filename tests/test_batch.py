@@ -24,7 +24,7 @@ from editor_agent.batch.backoff import RateGate, retry_after
 from editor_agent.batch.display import BatchDisplay
 from editor_agent.batch.report import TaskReport
 from editor_agent.batch.taskfile import parse_shard
-from editor_agent.cli import main as cli_main
+from editor_agent.cli.main import main as cli_main
 from editor_agent.testing import MessagesServer, ratelimit
 
 KEY = "sk-batch-test"
@@ -523,10 +523,10 @@ def test_a_real_process_prints_only_json_on_stdout(repo: Path):
 
 
 def test_stuck_limits_come_from_the_command_line_the_file_or_the_defaults(tmp_path: Path):
+    from editor_agent.agent.settings import RunSettings
     from editor_agent.batch.command import _shared
     from editor_agent.batch.plan import plan_tasks
     from editor_agent.batch.taskfile import parse_task_file
-    from editor_agent.settings import RunSettings
 
     parser = argparse.ArgumentParser()
     add_batch_parser(parser.add_subparsers(dest="command"))
@@ -547,7 +547,7 @@ def test_undo_of_a_merge_removes_the_directories_it_made(repo: Path):
     import git as gitpython
 
     from editor_agent.batch.merge import Merger
-    from editor_agent.journal import undo_run
+    from editor_agent.safety.journal import undo_run
 
     patch = "diff --git a/pkg/sub/new.py b/pkg/sub/new.py\nnew file mode 100644\n--- /dev/null\n"
     patch += "+++ b/pkg/sub/new.py\n@@ -0,0 +1 @@\n+x = 1\n"

@@ -168,7 +168,7 @@ def test_read_only_workspace_refuses_every_write(root, make_editor):
 
 
 def test_approval_hook_sees_the_edit_and_can_refuse(root, make_editor):
-    from editor_agent.editor import Proposal
+    from editor_agent.tool.editor import Proposal
 
     (root / "f.txt").write_text("keep\n")
     seen: list[Proposal] = []
@@ -239,7 +239,7 @@ def test_oversized_file_can_be_viewed_by_range_only(root, make_editor):
 
 def test_no_outline_for_huge_files(root, make_editor):
     from editor_agent import Policy
-    from editor_agent.outline import MAX_CHARACTERS
+    from editor_agent.tool.outline import MAX_CHARACTERS
 
     line = "def f(): pass\n"
     (root / "huge.py").write_text(line * (MAX_CHARACTERS // len(line) + 10))

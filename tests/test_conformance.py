@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from editor_agent import tool_by_type
-from editor_agent.commands import InputError, parse_command
+from editor_agent.tool.inputs import InputError, parse_command
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DATA = SHARED / "conformance" / "swe-smith-claude-3-7" / "editor_calls"

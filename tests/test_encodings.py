@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from editor_agent import Editor, Policy, Workspace, tool_by_type
-from editor_agent.textfile import TextFile
+from editor_agent.workspace.textfile import TextFile
 
 TOOL = "text_editor_20250728"
 

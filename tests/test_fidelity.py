@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from editor_agent.confined import Tree
+from editor_agent.workspace.confined import Tree
 
 
 def write(root: Path, name: str, data: bytes) -> Path:

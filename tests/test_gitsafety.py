@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from editor_agent.gitsafety import (
+from editor_agent.safety.git import (
     GitSafetyError,
     Worktree,
     apply_patch,
@@ -542,7 +542,7 @@ def test_commit_paths_before_a_run_commits_its_change_on_the_staged_version(tmp_
 
 
 def test_run_times_and_prune_runs(tmp_path: Path) -> None:
-    from editor_agent.prune import prune_runs
+    from editor_agent.safety.prune import prune_runs
 
     root = make_repo(tmp_path / "r", {"a.txt": "a\n"})
     repo = open_repo(root)

@@ -20,15 +20,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from editor_agent import client, reply
-from editor_agent.connection import Connection
-from editor_agent.loop import RunResult
-from editor_agent.runner import RunOptions, run_task
-from editor_agent.settings import RunSettings
+from editor_agent.agent import reply
+from editor_agent.agent.loop import RunResult
+from editor_agent.agent.runner import RunOptions, run_task
+from editor_agent.agent.settings import RunSettings
+from editor_agent.agent.transcript import read_events
+from editor_agent.agent.usage import Usage
+from editor_agent.api import client
+from editor_agent.api.connection import Connection
 from editor_agent.testing.hostile import PING, START, HostileServer, end_of_reply, event, text_reply
 from editor_agent.testing.sse import message_events
-from editor_agent.transcript import read_events
-from editor_agent.usage import Usage
 
 KEY = "sk-test-secret-value"
 TOOL = "str_replace_based_edit_tool"
@@ -344,7 +345,7 @@ def test_any_mutated_stream_is_read_whole_or_refused_with_a_stream_error(data: s
 
 
 def test_a_request_after_the_deadline_is_not_sent():
-    from editor_agent.httptransport import StdlibTransport, deadline
+    from editor_agent.api.transport import StdlibTransport, deadline
 
     with HostileServer(lambda: text_reply()) as server, StdlibTransport() as transport:
         client = httpx2.Client(transport=transport)

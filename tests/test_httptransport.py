@@ -24,9 +24,9 @@ import httpx2
 import pytest
 import trustme
 
-from editor_agent.client import build_client
-from editor_agent.connection import Connection
-from editor_agent.httptransport import ENV, StdlibTransport
+from editor_agent.api.client import build_client
+from editor_agent.api.connection import Connection
+from editor_agent.api.transport import ENV, StdlibTransport
 from editor_agent.testing import MessagesServer, Script
 from editor_agent.testing.sse import encode, message_events
 

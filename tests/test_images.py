@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from editor_agent import Editor
-from editor_agent.images import MAX_BYTES, identify
-from editor_agent.settings import RunSettings
-from editor_agent.workspace import Policy
+from editor_agent.agent.settings import RunSettings
+from editor_agent.workspace.images import MAX_BYTES, identify
+from editor_agent.workspace.policy import Policy
 
 from .test_loop import KEY, run, text, use
 
@@ -149,7 +149,7 @@ def test_past_twenty_images_only_small_ones_are_shown(root: Path, make_editor: C
 
 
 def test_the_budget_of_a_conversation():
-    from editor_agent.images import BUDGET_BASE64, MAX_IMAGES, ImageBudget, ImageInfo
+    from editor_agent.workspace.images import BUDGET_BASE64, MAX_IMAGES, ImageBudget, ImageInfo
 
     small = ImageInfo("PNG", "image/png", 100, 100)
     budget = ImageBudget()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from editor_agent import Editor, Workspace, tool_by_type
-from editor_agent.confined import Tree
-from editor_agent.journal import Journal, runs, undo_run
+from editor_agent.safety.journal import Journal, runs, undo_run
+from editor_agent.workspace.confined import Tree
 
 
 def session(root: Path, run_id: str = "20260101-000000-aaaa") -> Editor:

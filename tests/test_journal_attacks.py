@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from editor_agent import Editor, Workspace, tool_by_type
-from editor_agent.journal import Journal, UndoError, undo_run
-from editor_agent.statedir import StateError
+from editor_agent.safety.journal import Journal, UndoError, undo_run
+from editor_agent.safety.statedir import StateError
 
 RUN = "20260101-000000-000000000-aaaa"
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from editor_agent.connection import Connection
-from editor_agent.progress import Progress
-from editor_agent.runner import RunOptions, replay, run_task
-from editor_agent.settings import RunSettings
+from editor_agent.agent.progress import Progress
+from editor_agent.agent.runner import RunOptions, replay, run_task
+from editor_agent.agent.settings import RunSettings
+from editor_agent.agent.transcript import read_events
+from editor_agent.api.connection import Connection
 from editor_agent.testing import MessagesServer, Script
-from editor_agent.transcript import read_events
 
 KEY = "sk-test-secret-value"
 TOOL = "str_replace_based_edit_tool"
@@ -279,11 +279,11 @@ def test_a_resumed_run_keeps_counting_toward_the_stuck_limits(repo: Path, tmp_pa
 
 
 def test_a_follow_up_starts_the_stuck_counts_afresh(repo: Path):
-    from editor_agent.client import build_client
-    from editor_agent.editor import Editor
-    from editor_agent.loop import AgentLoop
-    from editor_agent.toolspec import resolve_model
-    from editor_agent.workspace import Workspace
+    from editor_agent.agent.loop import AgentLoop
+    from editor_agent.api.client import build_client
+    from editor_agent.tool.editor import Editor
+    from editor_agent.tool.versions import resolve_model
+    from editor_agent.workspace.sandbox import Workspace
 
     wrong = {"content": [use("view", path="/repo/missing.py")]}
     done = {"content": [text("Done.")], "stop_reason": "end_turn"}

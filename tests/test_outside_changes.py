@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from editor_agent import Editor, Workspace, tool_by_type
-from editor_agent.watch import WorkspaceWatcher
+from editor_agent.workspace.watch import WorkspaceWatcher
 
 
 def make(root: Path, **options) -> Editor:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from editor_agent.editor import Editor
-from editor_agent.toolspec import load_tools_file, tool_by_type
-from editor_agent.workspace import Workspace
+from editor_agent.tool.editor import Editor
+from editor_agent.tool.versions import load_tools_file, tool_by_type
+from editor_agent.workspace.sandbox import Workspace
 
 SECRET = "OUTSIDE-SECRET"
 RACER = textwrap.dedent(

@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 from editor_agent import Editor, Workspace, tool_by_type
+from editor_agent.agent.reply import read_streamed_reply
+from editor_agent.agent.runner import new_run_id
 from editor_agent.jobs.doc import same_code
 from editor_agent.jobs.fix import fix_spec
-from editor_agent.reply import read_streamed_reply
-from editor_agent.runner import new_run_id
-from editor_agent.watch import WorkspaceWatcher
+from editor_agent.workspace.watch import WorkspaceWatcher
 
 
 def test_outside_note_never_reads_through_a_link_out(tmp_path: Path):
@@ -127,9 +127,9 @@ def _cli(*args: str, env: dict[str, str] | None = None, timeout: float = 90) -> 
 
 
 def test_a_tool_call_after_pause_turn(tmp_path: Path):
-    from editor_agent.connection import Connection
-    from editor_agent.runner import run_task
-    from editor_agent.settings import RunOptions
+    from editor_agent.agent.runner import run_task
+    from editor_agent.agent.settings import RunOptions
+    from editor_agent.api.connection import Connection
     from editor_agent.testing import MessagesServer, Script
 
     (tmp_path / "a.py").write_text("x = 1\n")
@@ -152,9 +152,9 @@ def test_a_tool_call_after_pause_turn(tmp_path: Path):
 
 
 def test_tool_use_stop_without_a_tool_call(tmp_path: Path):
-    from editor_agent.connection import Connection
-    from editor_agent.runner import run_task
-    from editor_agent.settings import RunOptions
+    from editor_agent.agent.runner import run_task
+    from editor_agent.agent.settings import RunOptions
+    from editor_agent.api.connection import Connection
     from editor_agent.testing import MessagesServer, Script
 
     turns = [{"content": [{"type": "text", "text": "hmm"}], "stop_reason": "tool_use"}]
@@ -205,9 +205,9 @@ def test_demo_honours_limits(tmp_path: Path):
 
 
 def test_replay_uses_the_recorded_mount(tmp_path: Path):
-    from editor_agent.connection import Connection
-    from editor_agent.runner import run_task
-    from editor_agent.settings import RunOptions
+    from editor_agent.agent.runner import run_task
+    from editor_agent.agent.settings import RunOptions
+    from editor_agent.api.connection import Connection
     from editor_agent.testing import MessagesServer, Script
 
     work, copy = tmp_path / "work", tmp_path / "copy"

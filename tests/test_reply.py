@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from editor_agent.reply import StreamError, read_streamed_reply, server_sent_events
-from editor_agent.requestbody import RequestEncoder
+from editor_agent.agent.reply import StreamError, read_streamed_reply, server_sent_events
+from editor_agent.agent.requestbody import RequestEncoder
 from editor_agent.testing.sse import encode, message_events
 
 MESSAGE = {

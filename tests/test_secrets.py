@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 
 from editor_agent import Editor, Policy, Workspace, tool_by_type
+from editor_agent.agent.progress import ConsoleProgress
+from editor_agent.agent.transcript import Transcript
 from editor_agent.batch.display import BatchDisplay
 from editor_agent.batch.report import TaskReport
 from editor_agent.jobs.checks import run_check
-from editor_agent.progress import ConsoleProgress
 from editor_agent.testing import MessagesServer, Script
-from editor_agent.transcript import Transcript
 
 SECRET = "some-fake-value-4f1c9a"
 TOOL = "str_replace_based_edit_tool"

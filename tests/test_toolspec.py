@@ -8,7 +8,7 @@ import warnings
 import anthropic.types.model
 import pytest
 
-from editor_agent.toolspec import (
+from editor_agent.tool.versions import (
     ModelResolutionError,
     ToolsFileError,
     load_tools_file,

@@ -33,7 +33,7 @@ def test_wheel_ships_tools_yaml_and_runs(tmp_path: Path):
         archive.extractall(tmp_path / "site")
         assert any(name.endswith("entry_points.txt") for name in names)
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-        assert "editor-agent = editor_agent.cli:main" in archive.read(entry_points).decode()
+        assert "editor-agent = editor_agent.cli.main:main" in archive.read(entry_points).decode()
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..cliflags import add_run_flags, add_workspace_flags, connection_from_flags, policy_from_flags
-from ..terminal import safe
+from ..cli.flags import add_run_flags, add_workspace_flags, connection_from_flags, policy_from_flags
+from ..safety.terminal import safe
 
 if TYPE_CHECKING:
     from .plan import Shared
@@ -74,7 +74,7 @@ def run_batch_command(args: argparse.Namespace, out: TextIO) -> int:
     """Run `editor-agent batch` from parsed flags; print the summary (or JSON) to `out`; return the exit code."""
     from pydantic import ValidationError
 
-    from ..connection import ConnectionError_
+    from ..api.connection import ConnectionError_
     from .display import BatchDisplay
     from .engine import BatchSettings, run_batch
     from .report import report_document, write_report_file, write_text

@@ -13,7 +13,7 @@ import threading
 import time
 from typing import TextIO
 
-from ..terminal import safe
+from ..safety.terminal import safe
 from .report import TaskReport, task_line
 
 

@@ -19,10 +19,10 @@ from pathlib import Path, PurePosixPath
 
 import anthropic
 
-from .. import gitsafety
-from ..client import build_client
-from ..runner import new_run_id
-from ..statedir import StateDir
+from ..agent.runner import new_run_id
+from ..api.client import build_client
+from ..safety import git as gitsafety
+from ..safety.statedir import StateDir
 from .backoff import RateGate, SharedBackoff
 from .display import BatchDisplay
 from .execute import Checkout, TaskRun, run_task

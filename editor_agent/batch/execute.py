@@ -15,10 +15,10 @@ from pathlib import Path
 
 import anthropic
 
-from .. import gitsafety
+from ..agent.progress import Progress
 from ..jobs.session import Finisher, JobContext, JobResult, run_job
-from ..progress import Progress
-from ..statedir import StateDir
+from ..safety import git as gitsafety
+from ..safety.statedir import StateDir
 from .plan import PlannedTask
 
 
@@ -53,7 +53,7 @@ def _recording(inner: Finisher | None, changed: list[Path]) -> Finisher:
         if inner is not None:
             inner(context)
         shown = set(context.result.files_changed)
-        changed.extend(real for display, (real, _) in context.editor.originals.items() if display in shown)
+        changed.extend(context.editor.changes.real_paths(shown))
 
     return finish
 

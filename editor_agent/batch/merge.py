@@ -20,9 +20,9 @@ from pathlib import Path
 
 import git
 
-from .. import gitsafety
-from ..confined import Tree, split
-from ..journal import Journal
+from ..safety import git as gitsafety
+from ..safety.journal import Journal
+from ..workspace.confined import Tree, split
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,16 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..connection import Connection
+from ..agent.runner import resolve_for_run
+from ..agent.settings import RunOptions, RunSettings
+from ..api.connection import Connection
 from ..errors import JobError
 from ..jobs import doc as doc_job
 from ..jobs import fix as fix_job
 from ..jobs import testgen
 from ..jobs.session import Finisher, JobSpec
-from ..runner import resolve_for_run
-from ..settings import RunOptions, RunSettings
-from ..toolspec import ModelResolutionError
-from ..workspace import Policy
+from ..tool.versions import ModelResolutionError
+from ..workspace.policy import Policy
 from .taskfile import BatchInputError, DocTask, FixTask, Limits, RunTask, TaskFile, WriteTestsTask
 
 DEFAULT_ROUNDS = {"fix": 3, "test": 3, "doc": 1, "run": 1}

@@ -11,10 +11,10 @@ from typing import Any, Literal, TextIO
 
 from pydantic import BaseModel
 
-from ..private import private_dirs, write_private
-from ..redact import redact, redact_data
-from ..terminal import safe
-from ..usage import Usage
+from ..agent.usage import Usage
+from ..safety.private import private_dirs, write_private
+from ..safety.redact import redact, redact_data
+from ..safety.terminal import safe
 
 TaskStatus = Literal["succeeded", "failed", "skipped", "not_run"]
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from ..connection import Connection
+from ..agent.progress import Progress
+from ..agent.settings import RunOptions, RunSettings
+from ..api.connection import Connection
 from ..jobs.fix import fix_spec
 from ..jobs.session import JobResult, run_job
-from ..progress import Progress
-from ..settings import RunOptions, RunSettings
 
 PROBLEM = "apply_discount treats the percentage as a fraction: apply_discount(25.0, 20) should be 20.0."
 OFFLINE_MODEL = "claude-sonnet-4-6"

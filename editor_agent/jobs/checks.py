@@ -20,7 +20,7 @@ from typing import IO
 
 from pydantic import BaseModel
 
-from .. import redact
+from ..safety import redact
 
 OUTPUT_TAIL = 6000
 _POLL = 0.05  # the longest pause between looks at a running check

@@ -11,10 +11,10 @@ import ast
 import posixpath
 from pathlib import Path
 
-from .. import prompts
-from ..changes import collect_changes, unified_diff
+from ..agent import prompts
 from ..errors import JobError, ToolError
-from ..workspace import Policy
+from ..safety.changes import unified_diff
+from ..workspace.policy import Policy
 from .paths import expand, inside
 from .session import Finisher, JobContext, JobSpec
 
@@ -68,7 +68,7 @@ def select_files(
     for pattern in patterns:
         files.update(expand(workspace, mount, pattern, policy))
     if changed_since is not None:
-        from .. import gitsafety
+        from ..safety import git as gitsafety
 
         repo = gitsafety.open_repo(workspace)
         if repo is None:
@@ -106,24 +106,23 @@ def doc_guard(files: list[str], readme: str | None) -> Finisher:
     allowed = set(files) | ({posixpath.normpath(readme)} if readme else set())
 
     def finish(context: JobContext) -> None:
-        workspace = context.editor.workspace
-        for shown, (real, before) in sorted(context.editor.originals.items()):
-            relative = workspace.relative_of(real) or ""
-            after = workspace.tree.read_bytes(relative)  # through the sandbox: a link swapped in reads as gone
+        changes = context.editor.changes
+        for shown in changes.touched():
+            relative, before, after = changes.relative(shown), changes.before(shown), changes.now(shown)
             if after == before:
                 continue
-            if relative in allowed and real.suffix != ".py":
+            if relative in allowed and not relative.endswith(".py"):
                 continue
             if relative in allowed and before is not None and after is not None and same_code(before, after):
                 continue
             try:
-                workspace.restore(workspace.target(relative), before)
+                changes.restore(shown)
             except ToolError as error:
                 context.result.error = f"{shown} changed code but could not be put back: {error.message}"
             context.result.rejected.append(shown)
-        changes = collect_changes(workspace, context.editor.originals)
-        context.result.files_changed = [c.path for c in changes]
-        context.result.diff = unified_diff(changes)
-        context.result.details["documented"] = [f"{context.editor.workspace.mount.rstrip('/')}/{f}" for f in files]
+        files_changed = changes.files()
+        context.result.files_changed = [c.path for c in files_changed]
+        context.result.diff = unified_diff(files_changed)
+        context.result.details["documented"] = [f"{context.editor.mount.rstrip('/')}/{f}" for f in files]
 
     return finish

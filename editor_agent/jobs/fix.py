@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import prompts
+from ..agent import prompts
 from ..errors import JobError
-from ..workspace import Policy
+from ..workspace.policy import Policy
 from .paths import inside
 from .session import JobSpec
 

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import JobError, ToolError
-from ..workspace import Policy, Workspace
+from ..workspace.policy import Policy
+from ..workspace.sandbox import Workspace
 
 
 def _roots(workspace: Path) -> tuple[str, ...]:

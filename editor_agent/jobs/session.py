@@ -19,21 +19,22 @@ from typing import Any, Literal
 import anthropic
 from pydantic import BaseModel, Field
 
-from .. import gitsafety, prompts
-from ..client import build_client
-from ..editor import Editor
+from ..agent import prompts
+from ..agent.loop import AgentLoop, RunResult
+from ..agent.progress import Progress
+from ..agent.runner import default_transcript, new_run_id, resolve_for_run
+from ..agent.settings import RunOptions
+from ..agent.transcript import Transcript, read_events
+from ..api.client import build_client
 from ..errors import JobError
-from ..journal import Journal
-from ..loop import AgentLoop, RunResult
-from ..private import private_dirs, write_private
-from ..progress import Progress
-from ..prune import prune_on_start
-from ..runner import default_transcript, new_run_id, resolve_for_run
-from ..settings import RunOptions
-from ..statedir import StateDir
-from ..transcript import Transcript, read_events
-from ..watch import WorkspaceWatcher
-from ..workspace import Workspace
+from ..safety import git as gitsafety
+from ..safety.journal import Journal
+from ..safety.private import private_dirs, write_private
+from ..safety.prune import prune_on_start
+from ..safety.statedir import StateDir
+from ..tool.editor import Editor
+from ..workspace.sandbox import Workspace
+from ..workspace.watch import WorkspaceWatcher
 from .checks import CheckResult, run_check
 
 PATCHES_DIR = "patches"  # in the state directory
@@ -224,7 +225,7 @@ def run_job(
                                    check_passed=check.passed if check else None)  # fmt: skip
                 if finish is not None:
                     finish(JobContext(spec, workdir, editor, result))
-                changed = [real for shown, (real, _) in editor.originals.items() if shown in result.files_changed]
+                changed = editor.changes.real_paths(result.files_changed)
                 transcript.write("job", **result.model_dump(exclude={"diff", "final_text"}))
         finally:
             if watcher is not None:

@@ -7,9 +7,9 @@ import shlex
 import sys
 from pathlib import Path
 
-from .. import prompts
+from ..agent import prompts
 from ..errors import JobError
-from ..workspace import Policy
+from ..workspace.policy import Policy
 from .checks import pytest_counts
 from .paths import inside
 from .session import Finisher, JobContext, JobSpec
@@ -60,7 +60,7 @@ def test_report(out: str) -> Finisher:
         written = count_tests(data) if data is not None else 0
         counts = pytest_counts(context.result.check.output) if context.result.check else {}
         context.result.details.update(
-            tests_file=f"{context.editor.workspace.mount.rstrip('/')}/{out}",
+            tests_file=f"{context.editor.mount.rstrip('/')}/{out}",
             tests_written=written,
             tests_passed=counts.get("passed", 0),
             tests_failed=counts.get("failed", 0) + counts.get("error", 0),

@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from ..images import identify
+from ..workspace.images import identify
 
 TEXT_EDITOR_OVERHEAD = 700
 """Extra input tokens the docs list for every text editor tool version."""

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..toolspec import ModelResolutionError, ResolvedModel, ToolsFile, load_tools_file, resolve_model
+from ..tool.versions import ModelResolutionError, ResolvedModel, ToolsFile, load_tools_file, resolve_model
 
 SAMPLING_REMOVED_IN = "2026-10-21"
 MAX_BREAKPOINTS = 4

@@ -10,9 +10,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, ValidationError
 
-from . import messages
-from .errors import ToolError
-from .toolspec import ToolSpec
+from ..errors import ToolError
+from . import texts as messages
+from .versions import ToolSpec
 
 
 class InputError(ToolError):

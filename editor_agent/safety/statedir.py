@@ -21,7 +21,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from .confined import Tree
+from ..workspace.confined import Tree
 
 STATE_DIRECTORY = ".editor-agent"
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .connection import Connection
-from .workspace import Policy
+from ..api.connection import Connection
+from ..workspace.policy import Policy
 
 
 class RunSettings(BaseModel):

@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import messages
-from .textfile import count_lines, get_lines, number_lines
+from ..workspace.textfile import count_lines, get_lines, number_lines
+from . import texts as messages
 
 _MAX_REPORTED = 5
 _MAX_SCANNED = 1000

@@ -19,19 +19,19 @@ from anthropic._constants import RAW_RESPONSE_HEADER
 from anthropic._types import RequestOptions
 from pydantic import BaseModel
 
+from ..api.connection import Connection
+from ..api.errors import describe_api_error
+from ..api.transport import TimeLimitReached
+from ..api.transport import deadline as time_limit
+from ..safety.changes import unified_diff
+from ..safety.redact import redact_data
+from ..tool.editor import Editor
+from ..tool.versions import ResolvedModel
 from . import prompts
-from .apierrors import describe_api_error
-from .changes import collect_changes, unified_diff
-from .connection import Connection
-from .editor import Editor
-from .httptransport import TimeLimitReached
-from .httptransport import deadline as time_limit
 from .progress import Progress
-from .redact import redact_data
 from .reply import MalformedReply, ReplyTimeout, StreamError, read_streamed_reply
 from .requestbody import RequestEncoder
 from .settings import RunSettings
-from .toolspec import ResolvedModel
 from .transcript import Transcript
 from .usage import Usage
 
@@ -131,8 +131,7 @@ class AgentLoop:
     # --- the loop, top to bottom --------------------------------------------------------
 
     def run(self, task: str) -> RunResult:
-        self._record("start", model=self.resolved.model, tool=self.editor.tool.type, task=task,
-                     mount=self.editor.workspace.mount, max_characters=self.max_characters,
+        self._record("start", model=self.resolved.model, **self.editor.description(), task=task,
                      strict=self.editor.strict, settings=self.settings.model_dump())  # fmt: skip
         self._append({"role": "user", "content": task})
         return self._loop()
@@ -220,7 +219,7 @@ class AgentLoop:
         except anthropic.APIError as error:
             explanation = describe_api_error(
                 error, connection=self.connection, model=self.resolved.model,
-                family=self.resolved.family, tool_type=self.editor.tool.type,
+                family=self.resolved.family, tool_type=self.editor.description()["tool"],
             )  # fmt: skip
             return self._finish("error", stop_reason=stop_reason, error=explanation)
         except KeyboardInterrupt:
@@ -237,9 +236,9 @@ class AgentLoop:
         return wanted
 
     def _request(self) -> tuple[bytes, dict[str, str]]:
-        tool = self.editor.tool.definition(self.max_characters)
+        tool = self.editor.tool_definition()
         system_text = (self.settings.system or prompts.SYSTEM).format(
-            mount=self.editor.workspace.mount, tool_name=self.editor.tool.name
+            mount=self.editor.mount, tool_name=self.editor.tool_name
         )
         system: list[dict[str, Any]] = [{"type": "text", "text": system_text}]
         messages = list(self.messages)  # copied only where a breakpoint is added: history stays unmarked
@@ -263,7 +262,7 @@ class AgentLoop:
             "tools": [tool],
             "messages": messages,
         }
-        betas = list(self.editor.tool.betas)
+        betas = list(self.editor.betas)
         thinking = self.settings.thinking
         if thinking is not None and self.resolved.thinking == "none":
             raise _Stop("error", f"{self.resolved.model} does not take extended thinking (tools.yaml); drop --thinking")
@@ -359,8 +358,8 @@ class AgentLoop:
     def _tool_result(self, use: dict[str, Any], done: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
         if done and use["id"] in done:  # executed before an interruption: reuse, never run twice
             content, is_error = done[use["id"]]["content"], done[use["id"]]["is_error"]
-        elif use.get("name") != self.editor.tool.name:
-            content = prompts.UNKNOWN_TOOL.format(name=use.get("name"), tool_name=self.editor.tool.name)
+        elif use.get("name") != self.editor.tool_name:
+            content = prompts.UNKNOWN_TOOL.format(name=use.get("name"), tool_name=self.editor.tool_name)
             is_error = True
         else:
             started = time.monotonic()
@@ -458,7 +457,7 @@ class AgentLoop:
     def _finish(self, status: Status, *, stop_reason: str | None, error: str | None = None) -> RunResult:
         if error is not None and ("\n" in error or "\r" in error):  # a server's message may span lines
             error = " ".join(error.splitlines())
-        changes = collect_changes(self.editor.workspace, self.editor.originals)
+        changes = self.editor.changes.files()
         final = ""
         if self.messages and self.messages[-1]["role"] == "assistant":
             final = "".join(b.get("text", "") for b in self.messages[-1]["content"] if b.get("type") == "text")

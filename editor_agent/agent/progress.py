@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from .redact import StreamRedactor
-from .terminal import safe
+from ..safety.redact import StreamRedactor
+from ..safety.terminal import safe
 
 
 class Progress:

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .private import private_dirs, private_open
-from .redact import redact, redact_data
+from ..safety.private import private_dirs, private_open
+from ..safety.redact import redact, redact_data
 
 
 class Transcript:

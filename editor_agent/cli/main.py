@@ -17,9 +17,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from . import __version__
-from .batch import add_batch_parser, run_batch_command
-from .cliflags import (
+from .. import __version__
+from ..api.connection import ConnectionError_
+from ..batch import add_batch_parser, run_batch_command
+from ..errors import JobError
+from ..safety.redact import redact, redact_data
+from ..safety.terminal import safe
+from ..tool.editor import Editor
+from ..tool.versions import ModelResolutionError, ToolsFileError, load_tools_file, resolve_model, tool_by_type
+from ..workspace.sandbox import Workspace
+from .flags import (
     POSITIVE,
     add_job_flags,
     add_run_flags,
@@ -31,16 +38,9 @@ from .cliflags import (
     policy_from_flags,
     settings_from_flags,
 )
-from .connection import ConnectionError_
-from .editor import Editor
-from .errors import JobError
-from .redact import redact, redact_data
-from .terminal import safe
-from .toolspec import ModelResolutionError, ToolsFileError, load_tools_file, resolve_model, tool_by_type
-from .workspace import Workspace
 
 if TYPE_CHECKING:
-    from .loop import RunResult
+    from ..agent.loop import RunResult
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -230,11 +230,11 @@ def print_result(result: RunResult, out: TextIO, as_json: bool) -> int:
 
 
 def _job(args: argparse.Namespace, out: TextIO) -> int:
-    from .jobs import doc as doc_job
-    from .jobs import fix as fix_job
-    from .jobs import testgen
-    from .jobs.session import JobSpec, run_job
-    from .progress import ConsoleProgress, Progress
+    from ..agent.progress import ConsoleProgress, Progress
+    from ..jobs import doc as doc_job
+    from ..jobs import fix as fix_job
+    from ..jobs import testgen
+    from ..jobs.session import JobSpec, run_job
 
     if args.command == "run" and not args.task and not args.resume:
         raise UsageError("give a TASK, or --resume TRANSCRIPT")
@@ -275,8 +275,8 @@ def _job(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _demo(args: argparse.Namespace, out: TextIO) -> int:
-    from .demo import run_demo
-    from .progress import ConsoleProgress, Progress
+    from ..agent.progress import ConsoleProgress, Progress
+    from ..demo import run_demo
 
     workspace = Path(args.workspace) if args.workspace else None
     if workspace is not None and workspace.exists() and any(workspace.iterdir()):
@@ -298,7 +298,7 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _undo(args: argparse.Namespace, out: TextIO) -> int:
-    from .journal import undo_run
+    from ..safety.journal import undo_run
 
     report = undo_run(Path(args.workspace), args.run, args.force,
                       state_dir=Path(args.state_dir) if args.state_dir else None)  # fmt: skip
@@ -317,7 +317,8 @@ def _undo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _prune(args: argparse.Namespace, out: TextIO) -> int:
-    from . import gitsafety, prune
+    from ..safety import git as gitsafety
+    from ..safety import prune
 
     repo = gitsafety.open_repo(Path(args.workspace))
     if repo is None:
@@ -336,7 +337,7 @@ def _prune(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _replay(args: argparse.Namespace, out: TextIO) -> int:
-    from .runner import replay
+    from ..agent.runner import replay
 
     _existing(args.transcript, "transcript")
     count, differences = replay(Path(args.transcript), Path(args.workspace), args.mount, policy_from_flags(args))

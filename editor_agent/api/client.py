@@ -9,7 +9,7 @@ import anthropic
 from anthropic import Omit
 
 from .connection import DEFAULT_PATH, Connection
-from .httptransport import StdlibTransport, TimeLimitReached, time_left, wanted
+from .transport import StdlibTransport, TimeLimitReached, time_left, wanted
 
 MAX_RETRY_WAIT = 60.0
 """The longest wait before a retry, whatever `retry-after` a server asks for (the SDK would wait days)."""

@@ -22,8 +22,8 @@ from pathlib import Path
 import git
 from pydantic import BaseModel
 
-from . import gitsafety
-from .errors import JobError
+from ..errors import JobError
+from . import git as gitsafety
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -9,9 +9,9 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from .connection import Connection, load_profile
-from .settings import RunOptions, RunSettings
-from .workspace import Policy
+from ..agent.settings import RunOptions, RunSettings
+from ..api.connection import Connection, load_profile
+from ..workspace.policy import Policy
 
 
 def _number(kind: type, low: float, what: str) -> Any:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .toolspec import Price
+from ..tool.versions import Price
 
 
 class Usage(BaseModel):

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from . import redact
+from ..safety import redact
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_PATH = "/v1/messages"

@@ -26,9 +26,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from .errors import ToolError
+from ..errors import ToolError
+from ..workspace.policy import Policy
+from ..workspace.sandbox import Workspace, human_size
 from .statedir import StateDir, seal, seal_key, sealed
-from .workspace import Policy, Workspace, human_size
 
 UNDO_DIR = "undo"
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")

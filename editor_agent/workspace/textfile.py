@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from . import messages
-from .errors import ToolError
+from ..errors import ToolError
+from ..tool import texts as messages
 
 # Byte-order marks we recognise, longest first so UTF-32 wins over UTF-16.
 _BOMS: tuple[tuple[bytes, str], ...] = (

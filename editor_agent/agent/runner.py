@@ -13,15 +13,16 @@ from typing import Any
 import anthropic
 from pydantic import BaseModel
 
-from .client import build_client
-from .editor import Editor
+from ..api.client import build_client
+from ..safety.statedir import StateDir
+from ..tool.editor import Editor
+from ..tool.versions import ModelResolutionError, ResolvedModel, resolve_model, tool_by_type
+from ..workspace.policy import Policy
+from ..workspace.sandbox import Workspace
 from .loop import AgentLoop, RunResult
 from .progress import Progress
 from .settings import RunOptions
-from .statedir import StateDir
-from .toolspec import ModelResolutionError, ResolvedModel, resolve_model, tool_by_type
 from .transcript import Transcript, read_events
-from .workspace import Policy, Workspace
 
 RUNS_DIR = "runs"
 

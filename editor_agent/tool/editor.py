@@ -14,16 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from . import messages
-from .commands import Create, Insert, StrReplace, UndoEdit, View, parse_command
-from .errors import ToolError
-from .history import History, digest
-from .images import ImageBudget, image_block, size_text
-from .journal import Journal
-from .matching import Match, describe_lines, find_tolerant, multiple_matches_error, not_found_hints, occurrences
-from .outline import outline
-from .staleness import SeenFiles, short_diff
-from .textfile import (
+from ..errors import ToolError
+from ..safety.changes import ChangeSet
+from ..safety.journal import Journal
+from ..workspace.images import ImageBudget, image_block, size_text
+from ..workspace.sandbox import Snapshot, Target, Workspace
+from ..workspace.textfile import (
     EncodingNotConfirmed,
     TextFile,
     count_lines,
@@ -33,11 +29,16 @@ from .textfile import (
     number_lines,
     split_lines,
 )
-from .toolspec import ToolSpec
-from .workspace import Snapshot, Target, Workspace
+from . import texts as messages
+from .history import History, digest
+from .inputs import Create, Insert, StrReplace, UndoEdit, View, parse_command
+from .matching import Match, describe_lines, find_tolerant, multiple_matches_error, not_found_hints, occurrences
+from .outline import outline
+from .staleness import SeenFiles, short_diff
+from .versions import ToolSpec
 
 if TYPE_CHECKING:
-    from .watch import WorkspaceWatcher
+    from ..workspace.watch import WorkspaceWatcher
 
 SNIPPET_LINES = 4
 DEFAULT_OUTPUT_LIMIT = 16000
@@ -84,11 +85,12 @@ class Editor:
         self.workspace = workspace
         self.tool = tool
         self.strict = strict
+        self.max_characters = max_characters
         self.view_limit = max_characters if (max_characters and tool.max_characters) else output_limit
         self.output_limit = output_limit
         self.keeps_history = "undo_edit" in tool.commands  # only versions with undo_edit need the stack
         self.history = History()
-        self.originals: dict[str, tuple[Path, bytes | None]] = {}  # path shown -> (real path, bytes before)
+        self.changes = ChangeSet(workspace)  # what this session wrote, for diffs, jobs and git
         self.writes = 0  # files written so far (edits and creates)
         self._lock = threading.Lock()  # tool calls of one session run one at a time, even from threads
         self.journal = journal  # write-ahead record for `editor-agent undo`
@@ -99,6 +101,28 @@ class Editor:
         self._failures: dict[Path, int] = {}  # failed str_replace calls in a row, per file
         self._notified: set[tuple[Path, str]] = set()
         self.image_budget = ImageBudget()  # the images this conversation has shown, against the API's limits
+
+    @property
+    def tool_name(self) -> str:
+        """The name the model calls the tool by."""
+        return self.tool.name
+
+    @property
+    def betas(self) -> tuple[str, ...]:
+        """The `anthropic-beta` values this tool version needs."""
+        return tuple(self.tool.betas)
+
+    @property
+    def mount(self) -> str:
+        return self.workspace.mount
+
+    def tool_definition(self) -> dict[str, Any]:
+        """The tool's entry in the request's `tools` (with `max_characters` where the version takes it)."""
+        return self.tool.definition(self.max_characters)
+
+    def description(self) -> dict[str, Any]:
+        """What a transcript records about the editor: tool version, mount, view limit."""
+        return {"tool": self.tool.type, "mount": self.workspace.mount, "max_characters": self.max_characters}
 
     def run(self, raw_input: object) -> ToolResult:
         """Execute one `tool_use.input`; errors come back as `is_error` results."""
@@ -227,7 +251,7 @@ class Editor:
         if self.journal is not None:
             self.journal.before_write(target.canonical, before.data, after)
         self.workspace.replace(target, pieces, before)
-        self.originals.setdefault(target.display, (target.real, before.data))
+        self.changes.note(target.display, target.real, before.data)
         self.writes += 1
         if self.keeps_history:
             self.history.record(target.real, before.data, pieces, after)
@@ -340,7 +364,7 @@ class Editor:
             self.journal.before_write(target.canonical, None, digest([data]))
         record = self.journal.before_directories if self.journal is not None else None
         directories = self.workspace.create(target, data, before_directories=record)
-        self.originals.setdefault(target.display, (target.real, None))
+        self.changes.note(target.display, target.real, None)
         self.writes += 1
         if self.keeps_history:
             self.history.record(target.real, None, [data])
