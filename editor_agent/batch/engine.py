@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 
 import anthropic
 
-from ..agent.runner import new_run_id
+from ..agent.session import new_run_id
 from ..api.client import build_client
 from ..safety import git as gitsafety
 from ..safety.statedir import StateDir

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..agent.runner import resolve_for_run
+from ..agent.session import resolve_for_run
 from ..agent.settings import RunOptions, RunSettings
 from ..api.connection import Connection
 from ..errors import JobError

@@ -337,7 +337,7 @@ def _prune(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _replay(args: argparse.Namespace, out: TextIO) -> int:
-    from ..agent.runner import replay
+    from ..agent.replay import replay
 
     _existing(args.transcript, "transcript")
     count, differences = replay(Path(args.transcript), Path(args.workspace), args.mount, policy_from_flags(args))
