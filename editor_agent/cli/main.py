@@ -40,7 +40,7 @@ from .flags import (
 )
 
 if TYPE_CHECKING:
-    from ..agent.loop import RunResult
+    from ..jobs.session import JobResult
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -189,11 +189,11 @@ def _exec(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     return EXIT_OK
 
 
-def print_result(result: RunResult, out: TextIO, as_json: bool) -> int:
-    """The end of a run or job: one JSON object, or a summary and the diff for a person."""
+def print_result(result: JobResult, out: TextIO, as_json: bool) -> int:
+    """The end of a job: one JSON object, or a summary and the diff for a person; exit 0 if it succeeded."""
     details = result.model_dump(exclude={"diff", "final_text"})
     check = details.get("check")
-    failed = result.status != "completed" or details.get("check_passed") is False or bool(details.get("rejected"))
+    failed = not result.succeeded
     if as_json:
         out.write(redact(json.dumps(redact_data(details), default=str)) + "\n")
         out.flush()
