@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 
 def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -135,3 +138,43 @@ def test_exec_policy_flags(tmp_path: Path):
     first, second = (json.loads(line) for line in done.stdout.splitlines())
     assert first["is_error"] and "hidden by the workspace policy (pattern `gen`)" in first["content"]
     assert second["is_error"] and "protected by the workspace policy (pattern `*.json`)" in second["content"]
+
+
+def test_a_git_refusal_is_one_line_and_exit_1_not_an_internal_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    from editor_agent.cli.main import main
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.py").write_text("x = 1\n")
+    for command in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "a"]):
+        subprocess.run(["git", *command], cwd=repo, check=True, capture_output=True)
+    (repo / ".git" / "refs" / "editor-agent").write_text("not a directory\n")  # no checkpoint can be made
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
+    code = main(["run", "look", "--workspace", str(repo), "--model", "claude-opus-4-5", "--base-url",
+                 "http://127.0.0.1:9"], stdout=io.StringIO())  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("editor-agent: error: ") and "internal error" not in err
+
+
+def test_one_table_maps_every_error_to_an_exit_code():
+    from editor_agent import errors
+    from editor_agent.api.connection import ConnectionError_
+    from editor_agent.batch.taskfile import BatchInputError
+    from editor_agent.cli.main import UsageError, exit_code
+    from editor_agent.safety.git import GitSafetyError
+    from editor_agent.safety.journal import UndoError
+    from editor_agent.safety.statedir import StateError
+    from editor_agent.tool.versions import ModelResolutionError, ToolsFileError
+
+    for error in (UsageError("x"), errors.JobError("x"), BatchInputError(["x"]), ConnectionError_("x"),
+                  ToolsFileError("x"), ModelResolutionError("x")):  # fmt: skip
+        assert exit_code(error) == 2, error
+    for error in (GitSafetyError("x"), UndoError("x"), StateError("x"), OSError("x"), ValueError("x")):
+        assert exit_code(error) == 1, error
+    assert exit_code(KeyboardInterrupt()) == 130
+    assert exit_code(RuntimeError("a bug")) is None  # not in the table: an internal error
+    for cls in (UsageError, errors.JobError, BatchInputError, ConnectionError_, GitSafetyError, UndoError, StateError):
+        assert issubclass(cls, errors.EditorAgentError) and cls.__name__ in (errors.__doc__ or ""), cls

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from ..agent.settings import RunOptions, RunSettings
 from ..api.connection import Connection, load_profile
+from ..errors import UsageError
 from ..workspace.policy import Policy
 
 
@@ -151,7 +152,7 @@ def add_job_flags(parser: argparse.ArgumentParser, *, check: bool = True, rounds
 def job_flags(args: argparse.Namespace) -> dict[str, Any]:
     """The JobSpec fields the job flags set."""
     if args.isolate and args.commit:
-        raise ValueError("--commit commits in place; with --isolate use --branch NAME instead")
+        raise UsageError("--commit commits in place; with --isolate use --branch NAME instead")
     return {
         "rounds": args.rounds,
         "check_timeout": args.check_timeout,
@@ -186,9 +187,9 @@ def _thinking(value: str | None) -> int | Literal["adaptive"] | None:
     try:
         budget = int(value)
     except ValueError:
-        raise ValueError(f"--thinking takes a token budget or 'adaptive', not {value!r}") from None
+        raise UsageError(f"--thinking takes a token budget or 'adaptive', not {value!r}") from None
     if budget < 1024:
-        raise ValueError("--thinking budget must be at least 1024 tokens")
+        raise UsageError("--thinking budget must be at least 1024 tokens")
     return budget
 
 
@@ -204,13 +205,13 @@ def connection_from_flags(args: argparse.Namespace) -> Connection:
     for header in args.header:
         name, sep, value = header.partition(":")
         if not sep or not name.strip():
-            raise ValueError(f"--header takes NAME:VALUE, not {header!r}")
+            raise UsageError(f"--header takes NAME:VALUE, not {header!r}")
         headers[name.strip()] = value.strip()
     body = dict(connection.body)
     for field in args.body:
         name, sep, value = field.partition("=")
         if not sep:
-            raise ValueError(f"--body takes FIELD=JSON, not {field!r}")
+            raise UsageError(f"--body takes FIELD=JSON, not {field!r}")
         try:
             body[name] = json.loads(value)
         except json.JSONDecodeError:
@@ -223,7 +224,7 @@ def connection_from_flags(args: argparse.Namespace) -> Connection:
 def model_from_flags(args: argparse.Namespace) -> str:
     model = args.model or os.environ.get("EDITOR_AGENT_MODEL")
     if not model:
-        raise ValueError("give --model MODEL (or set EDITOR_AGENT_MODEL)")
+        raise UsageError("give --model MODEL (or set EDITOR_AGENT_MODEL)")
     return model
 
 
@@ -246,7 +247,7 @@ def options_from_flags(args: argparse.Namespace) -> RunOptions:
     settings = settings_from_flags(args)
     workspace = Path(args.workspace)
     if not workspace.is_dir():
-        raise ValueError(f"workspace {args.workspace} is not a directory")
+        raise UsageError(f"workspace {args.workspace} is not a directory")
     return RunOptions(
         workspace=workspace,
         model=model_from_flags(args),

@@ -3,8 +3,8 @@
 Everything printed is terminal-safe (`terminal.safe`: control characters escaped, credential values
 redacted); JSON output is redacted and its escapes keep it safe.
 
-Exit codes: 0 success (a run that completed), 1 the work failed (a run that did not complete,
-a model without a text editor tool, replay differences), 2 bad flags or arguments.
+Exit codes: one table, `exits.EXIT_CODES` (0 the job succeeded, 1 the work failed or was refused,
+2 bad flags or arguments, 130 interrupted); the errors themselves are drawn in `errors.py`.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .. import __version__
-from ..api.connection import ConnectionError_
 from ..batch import add_batch_parser, run_batch_command
-from ..errors import JobError
+from ..errors import UsageError as UsageError  # where the CLI's callers look for it
 from ..safety.redact import redact, redact_data
 from ..safety.terminal import safe
 from ..tool.editor import Editor
-from ..tool.versions import ModelResolutionError, ToolsFileError, load_tools_file, resolve_model, tool_by_type
+from ..tool.versions import ModelResolutionError, load_tools_file, resolve_model, tool_by_type
 from ..workspace.sandbox import Workspace
+from .exits import EXIT_FAILED, EXIT_OK, exit_code, fail, report_error
 from .flags import (
     POSITIVE,
     add_job_flags,
@@ -41,17 +41,6 @@ from .flags import (
 
 if TYPE_CHECKING:
     from ..jobs.session import JobResult
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad flags or arguments: exit 2."""
-
-
-def _fail(message: str, code: int = EXIT_FAILED) -> int:
-    print(f"editor-agent: error: {safe(message, line=True)}", file=sys.stderr)
-    return code
 
 
 def _say(out: TextIO, text: str) -> None:
@@ -152,7 +141,10 @@ def _existing(path: str | None, what: str) -> None:
 def _tools_resolve(args: argparse.Namespace, out: TextIO) -> int:
     _existing(args.tools_file, "tools file")
     tools = load_tools_file(args.tools_file)
-    resolved = resolve_model(args.model, tools, warn=False)
+    try:
+        resolved = resolve_model(args.model, tools, warn=False)
+    except ModelResolutionError as exc:  # the answer to the question asked, not a bad argument
+        return fail(str(exc).replace("\n", "; "), EXIT_FAILED)
     _warn(resolved.warnings)
     spec = resolved.tool
     document = {**spec.definition(args.max_characters), "commands": list(spec.commands), "betas": list(spec.betas)}
@@ -376,17 +368,10 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         if args.command == "batch":
             return run_batch_command(args, out)
         return _replay(args, out)
-    except UsageError as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    except ModelResolutionError as exc:
-        return _fail(str(exc), EXIT_FAILED if args.command == "tools" else EXIT_USAGE)
-    except (ToolsFileError, ConnectionError_, JobError) as exc:
-        return _fail(str(exc).replace("\n", "; "), EXIT_USAGE)
-    except (OSError, ValueError) as exc:
-        return _fail(str(exc), EXIT_FAILED)
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
-    except Exception as exc:  # a bug: one line for a person; EDITOR_AGENT_DEBUG=1 shows the traceback
-        if os.environ.get("EDITOR_AGENT_DEBUG"):
-            raise
-        return _fail(f"internal error: {type(exc).__name__}: {exc} (set EDITOR_AGENT_DEBUG=1 for the traceback)")
+    except BaseException as exc:  # the one table decides; anything not in it is a bug
+        code = exit_code(exc)
+        if code is None:
+            if os.environ.get("EDITOR_AGENT_DEBUG") or not isinstance(exc, Exception):
+                raise
+            return fail(f"internal error: {type(exc).__name__}: {exc} (set EDITOR_AGENT_DEBUG=1 for the traceback)")
+        return report_error(exc, code)
