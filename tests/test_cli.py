@@ -178,3 +178,28 @@ def test_one_table_maps_every_error_to_an_exit_code():
     assert exit_code(RuntimeError("a bug")) is None  # not in the table: an internal error
     for cls in (UsageError, errors.JobError, BatchInputError, ConnectionError_, GitSafetyError, UndoError, StateError):
         assert issubclass(cls, errors.EditorAgentError) and cls.__name__ in (errors.__doc__ or ""), cls
+
+
+def test_defaults_live_in_one_place(tmp_path: Path):
+    """Flags and task-file fields left unset are None; RunSettings and JobSpec give the defaults."""
+    from editor_agent.agent.settings import DEFAULT_CHECK_TIMEOUT, DEFAULT_ROUNDS, RunSettings
+    from editor_agent.batch.plan import Shared, plan_tasks
+    from editor_agent.batch.taskfile import parse_task_file
+    from editor_agent.cli.flags import job_flags, settings_from_flags
+    from editor_agent.cli.main import _parser
+    from editor_agent.jobs.session import JobSpec
+
+    for command in (["fix", "a.py", "bug"], ["run", "x"], ["test", "m.py"], ["batch", "tasks.yaml"]):
+        args = _parser().parse_args(command)
+        assert (args.max_turns, args.max_failed_turns, args.max_repeats) == (None, None, None), command
+        assert settings_from_flags(args) == RunSettings(), command
+        if command[0] != "batch":
+            assert (args.rounds, args.check_timeout) == (None, None) and "rounds" not in job_flags(args)
+    for kind, rounds in DEFAULT_ROUNDS.items():
+        spec = JobSpec(kind=kind, task="t")  # type: ignore[arg-type]
+        assert (spec.rounds, spec.check_timeout) == (rounds, DEFAULT_CHECK_TIMEOUT)
+    (tmp_path / "a.py").write_text("x = 1\n")
+    file = parse_task_file("model: claude-opus-4-5\ntasks:\n  - {name: a, job: fix, path: a.py, problem: p}\n")
+    (task,) = plan_tasks(file, tmp_path, Shared())
+    assert task.options.settings == RunSettings() and task.spec is not None
+    assert (task.spec.rounds, task.spec.check_timeout) == (DEFAULT_ROUNDS["fix"], DEFAULT_CHECK_TIMEOUT)

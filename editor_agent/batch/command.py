@@ -40,8 +40,7 @@ def add_batch_parser(commands: Any) -> argparse.ArgumentParser:
     group.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_workspace_flags(parser)
     add_run_flags(parser)
-    # None: not given here, so the task file's value (or the built-in default) applies
-    parser.set_defaults(workspace=None, max_turns=None, max_failed_turns=None, max_repeats=None)
+    parser.set_defaults(workspace=None)  # None: not given here, so the task file's value applies
     return parser
 
 

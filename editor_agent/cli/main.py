@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .. import __version__
+from ..agent.settings import DEFAULT_ROUNDS
 from ..batch import add_batch_parser, run_batch_command
 from ..errors import UsageError as UsageError  # where the CLI's callers look for it
 from ..safety.redact import redact, redact_data
@@ -95,10 +96,10 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("module", help="the module file, relative to the workspace")
     test.add_argument("--out", help="the test file to write (default tests/test_<module>.py)")
 
-    for job, rounds in ((run, 1), (fix, 3), (doc, 1), (test, 3)):
+    for name, job in (("run", run), ("fix", fix), ("doc", doc), ("test", test)):
         add_workspace_flags(job)
         add_run_flags(job)
-        add_job_flags(job, check=job in (run, fix), rounds=rounds)
+        add_job_flags(job, name, check=job in (run, fix))
 
     demo = commands.add_parser("demo", help="the fix job on the bundled sandbox, offline unless --model is given")
     demo.add_argument("--workspace", help="where to put the sandbox copy (default: a new temporary directory)")
@@ -245,8 +246,8 @@ def _job(args: argparse.Namespace, out: TextIO) -> int:
     if args.command == "run":
         spec = JobSpec(kind="run", task=args.task, check=args.check, **flags)
     elif args.command == "fix":
-        spec = fix_job.fix_spec(workspace, mount, args.path, args.problem, args.check, args.rounds, policy)
-        spec = spec.model_copy(update={k: v for k, v in flags.items() if k != "rounds"})
+        spec = fix_job.fix_spec(workspace, mount, args.path, args.problem, args.check, DEFAULT_ROUNDS["fix"], policy)
+        spec = spec.model_copy(update=flags)
     elif args.command == "doc":
         readme = doc_job.readme_path(workspace, mount, args.readme, policy)
         files = doc_job.select_files(workspace, args.paths, args.changed_since, mount, policy)
@@ -260,8 +261,8 @@ def _job(args: argparse.Namespace, out: TextIO) -> int:
         finish = doc_job.doc_guard(files, readme)
     else:
         module, out_file = testgen.test_paths(workspace, mount, args.module, args.out, policy)
-        spec = testgen.test_spec(workspace, mount, module, out_file, args.rounds, policy)
-        spec = spec.model_copy(update={k: v for k, v in flags.items() if k != "rounds"})
+        spec = testgen.test_spec(workspace, mount, module, out_file, DEFAULT_ROUNDS["test"], policy)
+        spec = spec.model_copy(update=flags)
         finish = testgen.test_report(out_file)
     return print_result(run_job(spec, options, progress=progress, finish=finish), out, args.json)
 

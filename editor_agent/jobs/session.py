@@ -27,7 +27,7 @@ from ..agent import prompts
 from ..agent.loop import RunResult
 from ..agent.progress import Progress
 from ..agent.session import Session, default_transcript, new_run_id, resolve_for_run
-from ..agent.settings import RunOptions
+from ..agent.settings import DEFAULT_CHECK_TIMEOUT, DEFAULT_ROUNDS, RunOptions
 from ..agent.transcript import read_events
 from ..api.client import build_client
 from ..errors import JobError
@@ -44,7 +44,6 @@ PATCHES_DIR = "patches"  # in the state directory
 
 
 Kind = Literal["run", "fix", "doc", "test"]
-DEFAULT_ROUNDS: dict[str, int] = {"run": 1, "fix": 3, "doc": 1, "test": 3}  # the one place: CLI and batch use it
 
 
 class JobSpec(BaseModel):
@@ -58,7 +57,7 @@ class JobSpec(BaseModel):
     title: str = ""  # a short summary, for commit messages (default: the task's first line)
     check: str | None = None
     rounds: int = Field(default=1, ge=1)
-    check_timeout: float = Field(default=600.0, gt=0)
+    check_timeout: float = Field(default=DEFAULT_CHECK_TIMEOUT, gt=0)
     isolate: bool = False
     patch_out: Path | None = None
     branch: str | None = None
