@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from editor_agent.agent.progress import Progress
-from editor_agent.agent.runner import run_task
+from editor_agent.agent.session import Session
 from editor_agent.agent.settings import RunOptions, RunSettings
 from editor_agent.api.connection import Connection
 from editor_agent.testing import MessagesServer, Script
@@ -100,7 +100,8 @@ def one_run(cache: bool) -> tuple[list[float], dict[str, int], list[str]]:
                 connection=Connection(base_url=url),
                 transcript=Path(scratch) / "run.jsonl",
             )
-            result = run_task(options, "Work through the steps.", progress=clock)
+            with Session.open(options, progress=clock) as run:
+                result = run.loop.run("Work through the steps.")
             ended, ended_cpu = time.perf_counter(), time.process_time()
         parent.send("done")
         served, violations = parent.recv()

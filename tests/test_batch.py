@@ -559,3 +559,17 @@ def test_undo_of_a_merge_removes_the_directories_it_made(repo: Path):
     report = undo_run(repo, "batch-1")
     assert report.removed == ["pkg/sub/new.py"] and report.removed_directories == ["pkg/sub"]
     assert (repo / "pkg" / "keep.txt").is_file()
+
+
+def test_a_doc_task_with_a_rejected_edit_is_not_merged(repo: Path):
+    """The one success rule: what `--commit` would refuse, the merge refuses too."""
+    tasks = write_tasks(repo, f"model: {MODEL}\ntasks:\n  - {{name: docs, job: doc, paths: [cart.py, shop.py]}}\n")
+    documented = 'def count(items):\n    """How many."""\n'
+    plans = {"cart.py": [edit("/repo/cart.py", "def count(items):\n", documented),
+                         edit("/repo/shop.py", "rate = 1", "rate = 2"), DONE]}  # fmt: skip
+    with serve(by_task(plans)) as server:
+        done = batch(tasks, "--workspace", str(repo), "--json", server=server)
+    task = done.json["tasks"][0]
+    assert task["rejected"] == ["/repo/shop.py"] and task["files_changed"] == ["cart.py"]
+    assert task["status"] == "failed" and task["merged"] is False and done.code == 1
+    assert (repo / "cart.py").read_text() == CART and (repo / "shop.py").read_text() == SHOP

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 
 def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -135,3 +138,68 @@ def test_exec_policy_flags(tmp_path: Path):
     first, second = (json.loads(line) for line in done.stdout.splitlines())
     assert first["is_error"] and "hidden by the workspace policy (pattern `gen`)" in first["content"]
     assert second["is_error"] and "protected by the workspace policy (pattern `*.json`)" in second["content"]
+
+
+def test_a_git_refusal_is_one_line_and_exit_1_not_an_internal_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    from editor_agent.cli.main import main
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.py").write_text("x = 1\n")
+    for command in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "a"]):
+        subprocess.run(["git", *command], cwd=repo, check=True, capture_output=True)
+    (repo / ".git" / "refs" / "editor-agent").write_text("not a directory\n")  # no checkpoint can be made
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
+    code = main(["run", "look", "--workspace", str(repo), "--model", "claude-opus-4-5", "--base-url",
+                 "http://127.0.0.1:9"], stdout=io.StringIO())  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("editor-agent: error: ") and "internal error" not in err
+
+
+def test_one_table_maps_every_error_to_an_exit_code():
+    from editor_agent import errors
+    from editor_agent.api.connection import ConnectionError_
+    from editor_agent.batch.taskfile import BatchInputError
+    from editor_agent.cli.main import UsageError, exit_code
+    from editor_agent.safety.git import GitSafetyError
+    from editor_agent.safety.journal import UndoError
+    from editor_agent.safety.statedir import StateError
+    from editor_agent.tool.versions import ModelResolutionError, ToolsFileError
+
+    for error in (UsageError("x"), errors.JobError("x"), BatchInputError(["x"]), ConnectionError_("x"),
+                  ToolsFileError("x"), ModelResolutionError("x")):  # fmt: skip
+        assert exit_code(error) == 2, error
+    for error in (GitSafetyError("x"), UndoError("x"), StateError("x"), OSError("x"), ValueError("x")):
+        assert exit_code(error) == 1, error
+    assert exit_code(KeyboardInterrupt()) == 130
+    assert exit_code(RuntimeError("a bug")) is None  # not in the table: an internal error
+    for cls in (UsageError, errors.JobError, BatchInputError, ConnectionError_, GitSafetyError, UndoError, StateError):
+        assert issubclass(cls, errors.EditorAgentError) and cls.__name__ in (errors.__doc__ or ""), cls
+
+
+def test_defaults_live_in_one_place(tmp_path: Path):
+    """Flags and task-file fields left unset are None; RunSettings and JobSpec give the defaults."""
+    from editor_agent.agent.settings import DEFAULT_CHECK_TIMEOUT, DEFAULT_ROUNDS, RunSettings
+    from editor_agent.batch.plan import Shared, plan_tasks
+    from editor_agent.batch.taskfile import parse_task_file
+    from editor_agent.cli.flags import job_flags, settings_from_flags
+    from editor_agent.cli.main import _parser
+    from editor_agent.jobs.session import JobSpec
+
+    for command in (["fix", "a.py", "bug"], ["run", "x"], ["test", "m.py"], ["batch", "tasks.yaml"]):
+        args = _parser().parse_args(command)
+        assert (args.max_turns, args.max_failed_turns, args.max_repeats) == (None, None, None), command
+        assert settings_from_flags(args) == RunSettings(), command
+        if command[0] != "batch":
+            assert (args.rounds, args.check_timeout) == (None, None) and "rounds" not in job_flags(args)
+    for kind, rounds in DEFAULT_ROUNDS.items():
+        spec = JobSpec(kind=kind, task="t")  # type: ignore[arg-type]
+        assert (spec.rounds, spec.check_timeout) == (rounds, DEFAULT_CHECK_TIMEOUT)
+    (tmp_path / "a.py").write_text("x = 1\n")
+    file = parse_task_file("model: claude-opus-4-5\ntasks:\n  - {name: a, job: fix, path: a.py, problem: p}\n")
+    (task,) = plan_tasks(file, tmp_path, Shared())
+    assert task.options.settings == RunSettings() and task.spec is not None
+    assert (task.spec.rounds, task.spec.check_timeout) == (DEFAULT_ROUNDS["fix"], DEFAULT_CHECK_TIMEOUT)

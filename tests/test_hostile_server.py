@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from editor_agent.agent import reply
 from editor_agent.agent.loop import RunResult
-from editor_agent.agent.runner import RunOptions, run_task
-from editor_agent.agent.settings import RunSettings
+from editor_agent.agent.session import Session
+from editor_agent.agent.settings import RunOptions, RunSettings
 from editor_agent.agent.transcript import read_events
 from editor_agent.agent.usage import Usage
 from editor_agent.api import client
@@ -59,7 +59,8 @@ def run(server: HostileServer, repo: Path, retries: int = 1, **settings: Any) ->
         connection=Connection(base_url=server.url, max_retries=retries),
         transcript=repo.parent / "run.jsonl",
     )
-    return run_task(options, "Look at shop.py.")
+    with Session.open(options) as session:
+        return session.loop.run("Look at shop.py.")
 
 
 def ended_cleanly(result: RunResult, status: str) -> str:

@@ -407,3 +407,20 @@ def test_resumed_run_keeps_its_journal_and_undo_takes_all_back(repo: Path, tmp_p
     undone = cli("undo", "--workspace", str(repo))
     assert undone.returncode == 0, undone.stdout
     assert (repo / "shop.py").read_text() == SHOP and not (repo / "new.txt").exists()
+
+
+def test_a_refused_commit_exits_1(repo: Path):
+    (repo / "notes.txt").write_text("my own notes\n")  # untracked: its contents are the user's
+    head = git(repo, "rev-parse", "HEAD")
+    turns = [
+        {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n"),
+                     use("str_replace", path="/repo/notes.txt", old_str="notes\n", new_str="notes, tidied\n")]},
+        done(),
+    ]  # fmt: skip
+    with serve(turns) as server:
+        result = cli("run", "tidy up", "--workspace", str(repo), "--model", "claude-opus-4-5", "--commit", "--json",
+                     server=server)  # fmt: skip
+    outcome = json.loads(result.stdout)
+    assert outcome["status"] == "completed" and outcome["commit"] is None and "not committed" in outcome["error"]
+    assert result.returncode == 1, "a commit that was asked for and refused is a failure"
+    assert git(repo, "rev-parse", "HEAD") == head

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from editor_agent.agent.progress import Progress
-from editor_agent.agent.runner import RunOptions, replay, run_task
-from editor_agent.agent.settings import RunSettings
+from editor_agent.agent.replay import replay
+from editor_agent.agent.session import Session
+from editor_agent.agent.settings import RunOptions, RunSettings
 from editor_agent.agent.transcript import read_events
 from editor_agent.api.connection import Connection
 from editor_agent.testing import MessagesServer, Script
@@ -62,7 +63,8 @@ def run(
         connection=connection,
         transcript=transcript or repo.parent / "run.jsonl",
     )
-    return run_task(options, task, progress=progress, resume_from=resume_from)
+    with Session.open(options, progress=progress, transcript=resume_from) as session:
+        return session.loop.resume(read_events(resume_from)) if resume_from else session.loop.run(task)
 
 
 FIX = [

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from editor_agent import Editor, Workspace, tool_by_type
 from editor_agent.agent.reply import read_streamed_reply
-from editor_agent.agent.runner import new_run_id
+from editor_agent.agent.session import new_run_id
 from editor_agent.jobs.doc import same_code
 from editor_agent.jobs.fix import fix_spec
 from editor_agent.workspace.watch import WorkspaceWatcher
@@ -127,7 +127,7 @@ def _cli(*args: str, env: dict[str, str] | None = None, timeout: float = 90) -> 
 
 
 def test_a_tool_call_after_pause_turn(tmp_path: Path):
-    from editor_agent.agent.runner import run_task
+    from editor_agent.agent.session import Session
     from editor_agent.agent.settings import RunOptions
     from editor_agent.api.connection import Connection
     from editor_agent.testing import MessagesServer, Script
@@ -146,13 +146,14 @@ def test_a_tool_call_after_pause_turn(tmp_path: Path):
     with MessagesServer(Script.model_validate({"turns": turns}), api_key="k") as server:
         options = RunOptions(workspace=tmp_path, model="claude-opus-4-5", transcript=tmp_path / "t.jsonl",
                              connection=Connection(base_url=server.url, api_key="k"))  # fmt: skip
-        result = run_task(options, "look")
+        with Session.open(options) as session:
+            result = session.loop.run("look")
         assert server.violations == []
     assert result.status == "completed", result.error
 
 
 def test_tool_use_stop_without_a_tool_call(tmp_path: Path):
-    from editor_agent.agent.runner import run_task
+    from editor_agent.agent.session import Session
     from editor_agent.agent.settings import RunOptions
     from editor_agent.api.connection import Connection
     from editor_agent.testing import MessagesServer, Script
@@ -161,7 +162,8 @@ def test_tool_use_stop_without_a_tool_call(tmp_path: Path):
     with MessagesServer(Script.model_validate({"turns": turns}), api_key="k") as server:
         options = RunOptions(workspace=tmp_path, model="claude-opus-4-5", transcript=tmp_path / "t.jsonl",
                              connection=Connection(base_url=server.url, api_key="k"))  # fmt: skip
-        result = run_task(options, "look")
+        with Session.open(options) as session:
+            result = session.loop.run("look")
     assert result.status == "error" and "sent no tool call" in result.error
 
 
@@ -205,7 +207,7 @@ def test_demo_honours_limits(tmp_path: Path):
 
 
 def test_replay_uses_the_recorded_mount(tmp_path: Path):
-    from editor_agent.agent.runner import run_task
+    from editor_agent.agent.session import Session
     from editor_agent.agent.settings import RunOptions
     from editor_agent.api.connection import Connection
     from editor_agent.testing import MessagesServer, Script
@@ -225,6 +227,7 @@ def test_replay_uses_the_recorded_mount(tmp_path: Path):
         connection = Connection(base_url=server.url, api_key="k")
         options = RunOptions(workspace=work, model="claude-opus-4-5", mount="/src", max_characters=5000,
                              transcript=tmp_path / "t.jsonl", connection=connection)  # fmt: skip
-        assert run_task(options, "look").status == "completed"
+        with Session.open(options) as session:
+            assert session.loop.run("look").status == "completed"
     done = _cli("replay", str(tmp_path / "t.jsonl"), "--workspace", str(copy))
     assert done.returncode == 0 and "1 tool calls replayed, 0 differ" in done.stdout

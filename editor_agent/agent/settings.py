@@ -10,9 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..api.connection import Connection
 from ..workspace.policy import Policy
 
+# The jobs' defaults, here so the CLI's flags can name them without importing the SDK; a flag or
+# task-file field left unset is None, and these (and RunSettings' own defaults) apply.
+DEFAULT_ROUNDS: dict[str, int] = {"run": 1, "fix": 3, "doc": 1, "test": 3}  # rounds while a check fails
+DEFAULT_CHECK_TIMEOUT = 600.0  # seconds a check may take
+
 
 class RunSettings(BaseModel):
-    """Limits and options of one run."""
+    """Limits and options of one run; the one place their defaults are set."""
 
     max_turns: int = 50
     max_total_tokens: int | None = None

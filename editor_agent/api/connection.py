@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from ..errors import ConnectionError_ as ConnectionError_  # the class lives in errors.py
 from ..safety import redact
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -25,10 +26,6 @@ CONFIG_ENV = "EDITOR_AGENT_CONFIG"
 
 AuthStyle = Literal["bearer", "x-api-key"]
 _SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|password", re.IGNORECASE)
-
-
-class ConnectionError_(ValueError):
-    """Connection settings that cannot work; the message says what to change."""
 
 
 class Connection(BaseModel):

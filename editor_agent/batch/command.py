@@ -11,13 +11,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, exit_code, fail, report_error
 from ..cli.flags import add_run_flags, add_workspace_flags, connection_from_flags, policy_from_flags
-from ..safety.terminal import safe
+from ..errors import BatchInputError, UsageError
 
 if TYPE_CHECKING:
     from .plan import Shared
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 130
+EXIT_STOPPED = 130
 
 
 def add_batch_parser(commands: Any) -> argparse.ArgumentParser:
@@ -39,8 +40,7 @@ def add_batch_parser(commands: Any) -> argparse.ArgumentParser:
     group.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_workspace_flags(parser)
     add_run_flags(parser)
-    # None: not given here, so the task file's value (or the built-in default) applies
-    parser.set_defaults(workspace=None, max_turns=None, max_failed_turns=None, max_repeats=None)
+    parser.set_defaults(workspace=None)  # None: not given here, so the task file's value applies
     return parser
 
 
@@ -54,7 +54,7 @@ def _shared(args: argparse.Namespace) -> Shared:
         try:
             thinking = int(thinking)
         except ValueError:
-            raise ValueError(f"--thinking takes a token budget or 'adaptive', not {thinking!r}") from None
+            raise UsageError(f"--thinking takes a token budget or 'adaptive', not {thinking!r}") from None
     overrides = Limits(model=args.model, max_turns=args.max_turns, max_total_tokens=args.max_total_tokens,
                        max_cost=args.max_cost, timeout=args.timeout, max_output_tokens=args.max_output_tokens,
                        max_failed_turns=args.max_failed_turns, max_repeats=args.max_repeats,
@@ -64,25 +64,18 @@ def _shared(args: argparse.Namespace) -> Shared:
                   connection=connection_from_flags(args))  # fmt: skip
 
 
-def _usage_error(lines: list[str]) -> int:
-    for line in lines:
-        print(f"editor-agent: error: {safe(line, line=True)}", file=sys.stderr)
-    return EXIT_USAGE
-
-
 def run_batch_command(args: argparse.Namespace, out: TextIO) -> int:
     """Run `editor-agent batch` from parsed flags; print the summary (or JSON) to `out`; return the exit code."""
     from pydantic import ValidationError
 
-    from ..api.connection import ConnectionError_
     from .display import BatchDisplay
     from .engine import BatchSettings, run_batch
     from .report import report_document, write_report_file, write_text
-    from .taskfile import BatchInputError, parse_shard
+    from .taskfile import parse_shard
 
     if args.transcript:
-        return _usage_error(["--transcript does not apply to batch: each task's transcript is written under "
-                             ".editor-agent/batch/<batch id>/ in the workspace"])  # fmt: skip
+        return fail("--transcript does not apply to batch: each task's transcript is written under "
+                    ".editor-agent/batch/<batch id>/ in the workspace", EXIT_USAGE)  # fmt: skip
     try:
         settings = BatchSettings(
             tasks_file=Path(args.tasks_file),
@@ -93,16 +86,18 @@ def run_batch_command(args: argparse.Namespace, out: TextIO) -> int:
             shared=_shared(args),
         )
         if args.rpm is not None and args.rpm < 1:
-            raise ValueError("--rpm must be at least 1")
+            raise UsageError("--rpm must be at least 1")
         report = run_batch(settings, display=BatchDisplay(0, quiet=args.quiet))
-    except BatchInputError as exc:
-        return _usage_error(exc.problems)
-    except ValidationError as exc:
+    except ValidationError as exc:  # a flag's value the task file's rules refuse
         flags = [f"--{'-'.join(map(str, e['loc'])).replace('_', '-')}" for e in exc.errors()]
         messages = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
-        return _usage_error([f"{flag}: {message}" for flag, message in zip(flags, messages, strict=True)])
-    except (ConnectionError_, ValueError) as exc:
-        return _usage_error([str(exc).replace("\n", "; ")])
+        problems = [f"{flag}: {message}" for flag, message in zip(flags, messages, strict=True)]
+        return report_error(BatchInputError(problems), EXIT_USAGE)
+    except Exception as exc:  # the CLI's one table; what it does not know goes up as a bug
+        code = exit_code(exc)
+        if code is None:
+            raise
+        return report_error(exc, code)
     document = report_document(report)
     if args.report:
         try:

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 
 import anthropic
 
-from ..agent.runner import new_run_id
+from ..agent.session import new_run_id
 from ..api.client import build_client
 from ..safety import git as gitsafety
 from ..safety.statedir import StateDir
@@ -68,8 +68,7 @@ def _report(task: PlannedTask, run: TaskRun, merge: MergeOutcome | None, checkou
         return base
     merge = merge or MergeOutcome(False)
     check = result.check
-    ok = result.status == "completed" and result.check_passed is not False and not result.rejected
-    ok = ok and (merge.merged or not run.patch)
+    ok = result.succeeded and (merge.merged or not run.patch)
     return base.model_copy(
         update={
             "status": "succeeded" if ok else "failed",
@@ -93,7 +92,7 @@ def _report(task: PlannedTask, run: TaskRun, merge: MergeOutcome | None, checkou
 
 
 def _settle(task: PlannedTask, future: Future[TaskRun] | None, merger: Merger, checkout: Checkout) -> TaskReport:
-    """Wait for one task, merge it if it completed (and its check passed), and describe it."""
+    """Wait for one task, merge it if it succeeded (`JobResult.succeeded`), and describe it."""
     if future is None:
         return TaskReport(index=task.index, name=task.name, job=task.job, status="skipped", error=task.skipped)
     try:
@@ -103,7 +102,7 @@ def _settle(task: PlannedTask, future: Future[TaskRun] | None, merger: Merger, c
                           error="the batch was stopped before this task started")  # fmt: skip
     result = run.result
     merge = None
-    if result is not None and run.patch and result.status == "completed" and result.check_passed is not False:
+    if result is not None and run.patch and result.succeeded:
         merge = merger.apply(run.patch, run.paths)
     return _report(task, run, merge, checkout)
 

@@ -11,8 +11,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..agent.runner import resolve_for_run
-from ..agent.settings import RunOptions, RunSettings
+from ..agent.session import resolve_for_run
+from ..agent.settings import DEFAULT_ROUNDS, RunOptions, RunSettings
 from ..api.connection import Connection
 from ..errors import JobError
 from ..jobs import doc as doc_job
@@ -22,10 +22,6 @@ from ..jobs.session import Finisher, JobSpec
 from ..tool.versions import ModelResolutionError
 from ..workspace.policy import Policy
 from .taskfile import BatchInputError, DocTask, FixTask, Limits, RunTask, TaskFile, WriteTestsTask
-
-DEFAULT_ROUNDS = {"fix": 3, "test": 3, "doc": 1, "run": 1}
-DEFAULT_MAX_TURNS = 50
-DEFAULT_CHECK_TIMEOUT = 600.0
 
 
 @dataclass
@@ -67,17 +63,16 @@ def _options(task: Limits, shared: Shared, top: Limits, workspace: Path, model: 
     def pick(name: str) -> object:
         return _pick(name, task, shared, top)
 
-    stuck = {name: pick(name) for name in ("max_failed_turns", "max_repeats") if pick(name) is not None}
+    unset_is_default = {name: pick(name) for name in ("max_turns", "max_failed_turns", "max_repeats")}
     settings = RunSettings.model_validate(
         {
-            "max_turns": pick("max_turns") or DEFAULT_MAX_TURNS,
+            **{name: value for name, value in unset_is_default.items() if value is not None},  # else RunSettings'
             "max_total_tokens": pick("max_total_tokens"),
             "max_cost_usd": pick("max_cost"),
             "max_seconds": pick("timeout"),
             "max_output_tokens": pick("max_output_tokens"),
             "thinking": pick("thinking"),
             "cache": shared.cache,
-            **stuck,  # unset: RunSettings' defaults
         }
     )
     return RunOptions(workspace=workspace, model=model, mount=shared.mount, tool=shared.tool, policy=shared.policy,
@@ -136,7 +131,7 @@ def plan_tasks(file: TaskFile, workspace: Path, shared: Shared) -> list[PlannedT
             problems.append(f"{where}: model: {exc}")
             continue
         rounds = _pick("rounds", task, shared, file)
-        check_timeout = _pick("check_timeout", task, shared, file) or DEFAULT_CHECK_TIMEOUT
+        check_timeout = _pick("check_timeout", task, shared, file)
         try:
             spec, finish, skipped = _spec(task, workspace, shared,
                                           rounds if isinstance(rounds, int) else DEFAULT_ROUNDS[task.job])  # fmt: skip
@@ -144,7 +139,7 @@ def plan_tasks(file: TaskFile, workspace: Path, shared: Shared) -> list[PlannedT
             name = "changed_since" if "--changed-since" in str(exc) else _field_of(task, str(exc))
             problems.append(f"{where}: {name}: {exc}")
             continue
-        if spec is not None:
+        if spec is not None and check_timeout is not None:  # else the JobSpec's default
             spec = spec.model_copy(update={"check_timeout": check_timeout})
         options = _options(task, shared, file, workspace, model)
         planned.append(PlannedTask(index, task.name, task.job, spec, finish, options, skipped))

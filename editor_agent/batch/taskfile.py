@@ -7,7 +7,6 @@ never silently drops a setting.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -15,16 +14,11 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..errors import BatchInputError as BatchInputError  # the class lives in errors.py
+from ..errors import UsageError
+
 JOBS = ("fix", "doc", "test", "run")
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-
-
-class BatchInputError(ValueError):
-    """The batch cannot start as asked; `problems` holds one line per thing to fix (exit 2)."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = list(problems)
 
 
 class Limits(BaseModel):
@@ -120,9 +114,9 @@ def parse_shard(text: str) -> Shard:
     try:
         shard = Shard(int(index), int(count))
     except ValueError:
-        raise ValueError(f"--shard takes I/N (e.g. 2/4), not {text!r}") from None
+        raise UsageError(f"--shard takes I/N (e.g. 2/4), not {text!r}") from None
     if not sep or shard.count < 1 or not 1 <= shard.index <= shard.count:
-        raise ValueError(f"--shard {text}: I must be between 1 and N")
+        raise UsageError(f"--shard {text}: I must be between 1 and N")
     return shard
 
 

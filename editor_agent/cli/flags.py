@@ -9,8 +9,9 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from ..agent.settings import RunOptions, RunSettings
+from ..agent.settings import DEFAULT_CHECK_TIMEOUT, DEFAULT_ROUNDS, RunOptions, RunSettings
 from ..api.connection import Connection, load_profile
+from ..errors import UsageError
 from ..workspace.policy import Policy
 
 
@@ -89,29 +90,35 @@ def add_workspace_flags(
     )
 
 
+def _default(field: str) -> object:
+    """RunSettings' default for `field`: flags default to None, so the settings' own default applies."""
+    return RunSettings.model_fields[field].default
+
+
 def add_run_flags(parser: argparse.ArgumentParser) -> None:
-    """Model, limits, thinking, output and connection flags shared by `run` and the jobs."""
+    """Model, limits, thinking, output and connection flags shared by `run` and the jobs (all default None)."""
     model = parser.add_argument_group("model")
     model.add_argument("--model", help="model id as your endpoint names it (or set EDITOR_AGENT_MODEL)")
     model.add_argument("--tool", help="force a text editor tool version, e.g. text_editor_20250728")
     model.add_argument("--thinking", help="extended thinking: a token budget (e.g. 8000) or 'adaptive'")
     model.add_argument("--no-cache", action="store_true", help="do not set prompt-caching breakpoints")
     limits = parser.add_argument_group("limits")
-    limits.add_argument("--max-turns", type=POSITIVE, default=50, help="stop after N model replies (default 50)")
+    limits.add_argument("--max-turns", type=POSITIVE,
+                        help=f"stop after N model replies (default {_default('max_turns')})")  # fmt: skip
     limits.add_argument("--max-total-tokens", type=POSITIVE, help="stop once the run has used N tokens")
     limits.add_argument("--max-cost", type=POSITIVE_FLOAT, help="stop once the run has cost this many USD")
     limits.add_argument("--timeout", type=POSITIVE_FLOAT, help="stop after this many seconds")
     limits.add_argument(
         "--max-failed-turns",
         type=POSITIVE,
-        default=8,
-        help="stop as stuck after N turns in a row whose tool calls all failed (default 8)",
+        help=f"stop as stuck after N turns in a row whose tool calls all failed "
+        f"(default {_default('max_failed_turns')})",
     )
     limits.add_argument(
         "--max-repeats",
         type=AT_LEAST_TWO,
-        default=4,
-        help="stop as stuck after N turns in a row with the same tool calls and results (default 4)",
+        help=f"stop as stuck after N turns in a row with the same tool calls and results "
+        f"(default {_default('max_repeats')})",
     )
     limits.add_argument(
         "--max-output-tokens", type=POSITIVE, help="max_tokens of each reply (default: the model's cap)"
@@ -134,14 +141,15 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     link.add_argument("--max-retries", type=NON_NEGATIVE, help="retries of 429/5xx/connection errors (default 4)")
 
 
-def add_job_flags(parser: argparse.ArgumentParser, *, check: bool = True, rounds: int = 1) -> None:
-    """Checks and git safety, shared by `run` and the jobs."""
+def add_job_flags(parser: argparse.ArgumentParser, job: str, *, check: bool = True) -> None:
+    """Checks and git safety, shared by `run` and the jobs (unset: None, and the job's defaults apply)."""
     group = parser.add_argument_group("check and git")
     if check:
         group.add_argument("--check", metavar="CMD", help="a command run in the workspace after the model ends")
-    group.add_argument("--rounds", type=POSITIVE, default=rounds,
-                       help=f"rounds of fixing while the check fails (default {rounds})")  # fmt: skip
-    group.add_argument("--check-timeout", type=POSITIVE_FLOAT, default=600.0, help="seconds the check may take")
+    group.add_argument("--rounds", type=POSITIVE,
+                       help=f"rounds of fixing while the check fails (default {DEFAULT_ROUNDS[job]})")  # fmt: skip
+    group.add_argument("--check-timeout", type=POSITIVE_FLOAT,
+                       help=f"seconds the check may take (default {DEFAULT_CHECK_TIMEOUT:g})")  # fmt: skip
     group.add_argument("--isolate", action="store_true", help="work in a separate git worktree, not in place")
     group.add_argument("--patch-out", metavar="FILE", help="with --isolate: write the result as a patch here")
     group.add_argument("--branch", metavar="NAME", help="with --isolate: leave the result on this branch")
@@ -149,12 +157,12 @@ def add_job_flags(parser: argparse.ArgumentParser, *, check: bool = True, rounds
 
 
 def job_flags(args: argparse.Namespace) -> dict[str, Any]:
-    """The JobSpec fields the job flags set."""
+    """The JobSpec fields the job flags set (a flag not given is left out: the JobSpec's default applies)."""
     if args.isolate and args.commit:
-        raise ValueError("--commit commits in place; with --isolate use --branch NAME instead")
+        raise UsageError("--commit commits in place; with --isolate use --branch NAME instead")
+    given = {"rounds": args.rounds, "check_timeout": args.check_timeout}
     return {
-        "rounds": args.rounds,
-        "check_timeout": args.check_timeout,
+        **{name: value for name, value in given.items() if value is not None},
         "isolate": args.isolate,
         "patch_out": Path(args.patch_out) if args.patch_out else None,
         "branch": args.branch,
@@ -186,9 +194,9 @@ def _thinking(value: str | None) -> int | Literal["adaptive"] | None:
     try:
         budget = int(value)
     except ValueError:
-        raise ValueError(f"--thinking takes a token budget or 'adaptive', not {value!r}") from None
+        raise UsageError(f"--thinking takes a token budget or 'adaptive', not {value!r}") from None
     if budget < 1024:
-        raise ValueError("--thinking budget must be at least 1024 tokens")
+        raise UsageError("--thinking budget must be at least 1024 tokens")
     return budget
 
 
@@ -204,13 +212,13 @@ def connection_from_flags(args: argparse.Namespace) -> Connection:
     for header in args.header:
         name, sep, value = header.partition(":")
         if not sep or not name.strip():
-            raise ValueError(f"--header takes NAME:VALUE, not {header!r}")
+            raise UsageError(f"--header takes NAME:VALUE, not {header!r}")
         headers[name.strip()] = value.strip()
     body = dict(connection.body)
     for field in args.body:
         name, sep, value = field.partition("=")
         if not sep:
-            raise ValueError(f"--body takes FIELD=JSON, not {field!r}")
+            raise UsageError(f"--body takes FIELD=JSON, not {field!r}")
         try:
             body[name] = json.loads(value)
         except json.JSONDecodeError:
@@ -223,21 +231,21 @@ def connection_from_flags(args: argparse.Namespace) -> Connection:
 def model_from_flags(args: argparse.Namespace) -> str:
     model = args.model or os.environ.get("EDITOR_AGENT_MODEL")
     if not model:
-        raise ValueError("give --model MODEL (or set EDITOR_AGENT_MODEL)")
+        raise UsageError("give --model MODEL (or set EDITOR_AGENT_MODEL)")
     return model
 
 
 def settings_from_flags(args: argparse.Namespace) -> RunSettings:
+    unset_is_default = {"max_turns": args.max_turns, "max_failed_turns": args.max_failed_turns,
+                        "max_repeats": args.max_repeats}  # fmt: skip
     return RunSettings(
-        max_turns=args.max_turns,
+        **{name: value for name, value in unset_is_default.items() if value is not None},
         max_total_tokens=args.max_total_tokens,
         max_cost_usd=args.max_cost,
         max_seconds=args.timeout,
         max_output_tokens=args.max_output_tokens,
         thinking=_thinking(args.thinking),
         cache=not args.no_cache,
-        max_failed_turns=args.max_failed_turns,
-        max_repeats=args.max_repeats,
     )
 
 
@@ -246,7 +254,7 @@ def options_from_flags(args: argparse.Namespace) -> RunOptions:
     settings = settings_from_flags(args)
     workspace = Path(args.workspace)
     if not workspace.is_dir():
-        raise ValueError(f"workspace {args.workspace} is not a directory")
+        raise UsageError(f"workspace {args.workspace} is not a directory")
     return RunOptions(
         workspace=workspace,
         model=model_from_flags(args),

@@ -3,8 +3,8 @@
 Everything printed is terminal-safe (`terminal.safe`: control characters escaped, credential values
 redacted); JSON output is redacted and its escapes keep it safe.
 
-Exit codes: 0 success (a run that completed), 1 the work failed (a run that did not complete,
-a model without a text editor tool, replay differences), 2 bad flags or arguments.
+Exit codes: one table, `exits.EXIT_CODES` (0 the job succeeded, 1 the work failed or was refused,
+2 bad flags or arguments, 130 interrupted); the errors themselves are drawn in `errors.py`.
 """
 
 from __future__ import annotations
@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .. import __version__
-from ..api.connection import ConnectionError_
+from ..agent.settings import DEFAULT_ROUNDS
 from ..batch import add_batch_parser, run_batch_command
-from ..errors import JobError
+from ..errors import UsageError as UsageError  # where the CLI's callers look for it
 from ..safety.redact import redact, redact_data
 from ..safety.terminal import safe
 from ..tool.editor import Editor
-from ..tool.versions import ModelResolutionError, ToolsFileError, load_tools_file, resolve_model, tool_by_type
+from ..tool.versions import ModelResolutionError, load_tools_file, resolve_model, tool_by_type
 from ..workspace.sandbox import Workspace
+from .exits import EXIT_FAILED, EXIT_OK, exit_code, fail, report_error
 from .flags import (
     POSITIVE,
     add_job_flags,
@@ -40,18 +41,7 @@ from .flags import (
 )
 
 if TYPE_CHECKING:
-    from ..agent.loop import RunResult
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad flags or arguments: exit 2."""
-
-
-def _fail(message: str, code: int = EXIT_FAILED) -> int:
-    print(f"editor-agent: error: {safe(message, line=True)}", file=sys.stderr)
-    return code
+    from ..jobs.session import JobResult
 
 
 def _say(out: TextIO, text: str) -> None:
@@ -106,10 +96,10 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("module", help="the module file, relative to the workspace")
     test.add_argument("--out", help="the test file to write (default tests/test_<module>.py)")
 
-    for job, rounds in ((run, 1), (fix, 3), (doc, 1), (test, 3)):
+    for name, job in (("run", run), ("fix", fix), ("doc", doc), ("test", test)):
         add_workspace_flags(job)
         add_run_flags(job)
-        add_job_flags(job, check=job in (run, fix), rounds=rounds)
+        add_job_flags(job, name, check=job in (run, fix))
 
     demo = commands.add_parser("demo", help="the fix job on the bundled sandbox, offline unless --model is given")
     demo.add_argument("--workspace", help="where to put the sandbox copy (default: a new temporary directory)")
@@ -152,7 +142,10 @@ def _existing(path: str | None, what: str) -> None:
 def _tools_resolve(args: argparse.Namespace, out: TextIO) -> int:
     _existing(args.tools_file, "tools file")
     tools = load_tools_file(args.tools_file)
-    resolved = resolve_model(args.model, tools, warn=False)
+    try:
+        resolved = resolve_model(args.model, tools, warn=False)
+    except ModelResolutionError as exc:  # the answer to the question asked, not a bad argument
+        return fail(str(exc).replace("\n", "; "), EXIT_FAILED)
     _warn(resolved.warnings)
     spec = resolved.tool
     document = {**spec.definition(args.max_characters), "commands": list(spec.commands), "betas": list(spec.betas)}
@@ -189,11 +182,11 @@ def _exec(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     return EXIT_OK
 
 
-def print_result(result: RunResult, out: TextIO, as_json: bool) -> int:
-    """The end of a run or job: one JSON object, or a summary and the diff for a person."""
+def print_result(result: JobResult, out: TextIO, as_json: bool) -> int:
+    """The end of a job: one JSON object, or a summary and the diff for a person; exit 0 if it succeeded."""
     details = result.model_dump(exclude={"diff", "final_text"})
     check = details.get("check")
-    failed = result.status != "completed" or details.get("check_passed") is False or bool(details.get("rejected"))
+    failed = not result.succeeded
     if as_json:
         out.write(redact(json.dumps(redact_data(details), default=str)) + "\n")
         out.flush()
@@ -253,8 +246,8 @@ def _job(args: argparse.Namespace, out: TextIO) -> int:
     if args.command == "run":
         spec = JobSpec(kind="run", task=args.task, check=args.check, **flags)
     elif args.command == "fix":
-        spec = fix_job.fix_spec(workspace, mount, args.path, args.problem, args.check, args.rounds, policy)
-        spec = spec.model_copy(update={k: v for k, v in flags.items() if k != "rounds"})
+        spec = fix_job.fix_spec(workspace, mount, args.path, args.problem, args.check, DEFAULT_ROUNDS["fix"], policy)
+        spec = spec.model_copy(update=flags)
     elif args.command == "doc":
         readme = doc_job.readme_path(workspace, mount, args.readme, policy)
         files = doc_job.select_files(workspace, args.paths, args.changed_since, mount, policy)
@@ -268,8 +261,8 @@ def _job(args: argparse.Namespace, out: TextIO) -> int:
         finish = doc_job.doc_guard(files, readme)
     else:
         module, out_file = testgen.test_paths(workspace, mount, args.module, args.out, policy)
-        spec = testgen.test_spec(workspace, mount, module, out_file, args.rounds, policy)
-        spec = spec.model_copy(update={k: v for k, v in flags.items() if k != "rounds"})
+        spec = testgen.test_spec(workspace, mount, module, out_file, DEFAULT_ROUNDS["test"], policy)
+        spec = spec.model_copy(update=flags)
         finish = testgen.test_report(out_file)
     return print_result(run_job(spec, options, progress=progress, finish=finish), out, args.json)
 
@@ -337,7 +330,7 @@ def _prune(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _replay(args: argparse.Namespace, out: TextIO) -> int:
-    from ..agent.runner import replay
+    from ..agent.replay import replay
 
     _existing(args.transcript, "transcript")
     count, differences = replay(Path(args.transcript), Path(args.workspace), args.mount, policy_from_flags(args))
@@ -376,17 +369,10 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         if args.command == "batch":
             return run_batch_command(args, out)
         return _replay(args, out)
-    except UsageError as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    except ModelResolutionError as exc:
-        return _fail(str(exc), EXIT_FAILED if args.command == "tools" else EXIT_USAGE)
-    except (ToolsFileError, ConnectionError_, JobError) as exc:
-        return _fail(str(exc).replace("\n", "; "), EXIT_USAGE)
-    except (OSError, ValueError) as exc:
-        return _fail(str(exc), EXIT_FAILED)
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
-    except Exception as exc:  # a bug: one line for a person; EDITOR_AGENT_DEBUG=1 shows the traceback
-        if os.environ.get("EDITOR_AGENT_DEBUG"):
-            raise
-        return _fail(f"internal error: {type(exc).__name__}: {exc} (set EDITOR_AGENT_DEBUG=1 for the traceback)")
+    except BaseException as exc:  # the one table decides; anything not in it is a bug
+        code = exit_code(exc)
+        if code is None:
+            if os.environ.get("EDITOR_AGENT_DEBUG") or not isinstance(exc, Exception):
+                raise
+            return fail(f"internal error: {type(exc).__name__}: {exc} (set EDITOR_AGENT_DEBUG=1 for the traceback)")
+        return report_error(exc, code)

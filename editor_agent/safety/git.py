@@ -24,6 +24,8 @@ from pathlib import Path, PurePosixPath
 import git
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
+from ..errors import GitSafetyError as GitSafetyError  # the class lives in errors.py
+
 REF_ROOT = "refs/editor-agent"
 FALLBACK_NAME = "editor-agent"
 FALLBACK_EMAIL = "editor-agent@localhost"
@@ -34,10 +36,6 @@ _GITLINK = "160000"
 _PATCH_OPTIONS = ("-p", "--binary", "--full-index", "--no-renames", "--src-prefix=a/", "--dst-prefix=b/")
 # apply.whitespace=fix in the user's config would otherwise rewrite the patched bytes
 _APPLY_OPTIONS = ("--whitespace=nowarn",)
-
-
-class GitSafetyError(Exception):
-    """A git operation the harness needed could not be done; the message is one line for a person."""
 
 
 def _describe(err: GitCommandError, what: str) -> str:

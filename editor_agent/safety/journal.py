@@ -27,16 +27,13 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from ..errors import ToolError
+from ..errors import UndoError as UndoError  # the class lives in errors.py
 from ..workspace.policy import Policy
 from ..workspace.sandbox import Workspace, human_size
 from .statedir import StateDir, seal, seal_key, sealed
 
 UNDO_DIR = "undo"
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
-
-
-class UndoError(ValueError):
-    """A run that cannot be undone safely; the message says which run, which file and why."""
 
 
 def _digest(data: bytes) -> str:

@@ -21,14 +21,11 @@ import secrets
 import stat
 from pathlib import Path
 
+from ..errors import StateError as StateError  # the class lives in errors.py
 from ..workspace.confined import Tree
 
 STATE_DIRECTORY = ".editor-agent"
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-class StateError(ValueError):
-    """The state directory cannot be used safely; the message says why and what to do."""
 
 
 def _key_path() -> Path:
