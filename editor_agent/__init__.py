@@ -3,6 +3,7 @@
 from .errors import ToolError
 from .tool.editor import Editor, ToolResult
 from .tool.versions import ModelResolutionError, ResolvedModel, ToolSpec, resolve_model, resolve_tool, tool_by_type
+from .version import __version__ as __version__
 from .workspace.policy import Policy
 from .workspace.sandbox import Workspace
 
@@ -19,4 +20,3 @@ __all__ = [
     "resolve_tool",
     "tool_by_type",
 ]
-__version__ = "0.1.0"

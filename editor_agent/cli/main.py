@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .. import __version__
 from ..api.connection import ConnectionError_
 from ..batch import add_batch_parser, run_batch_command
 from ..errors import JobError
@@ -25,6 +24,7 @@ from ..safety.redact import redact, redact_data
 from ..safety.terminal import safe
 from ..tool.editor import Editor
 from ..tool.versions import ModelResolutionError, ToolsFileError, load_tools_file, resolve_model, tool_by_type
+from ..version import __version__
 from ..workspace.sandbox import Workspace
 from .flags import (
     POSITIVE,
