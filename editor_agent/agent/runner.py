@@ -1,6 +1,7 @@
 """Assemble a run from plain options: workspace, editor, tool version, client, transcript, loop.
 
-The CLI and the jobs call `run_task`; replay re-executes a transcript's tool calls.
+`run_task` runs one task in a workspace (used by the tests and benchmarks/loop_bench.py; the CLI and the
+jobs assemble their runs in jobs/session.py); replay re-executes a transcript's tool calls.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ MAX_RETRY_WAIT = 60.0
 class _Anthropic(anthropic.Anthropic):
     """The SDK's client; a wait before a retry lasts at most `MAX_RETRY_WAIT`, and never past a run's deadline.
 
-    A retry that could not start before the deadline (`httptransport.deadline`) is not made: the wait ends
+    A retry that could not start before the deadline (`transport.deadline`) is not made: the wait ends
     at the deadline with `TimeLimitReached`.
     """
 
@@ -48,7 +48,7 @@ def build_client(connection: Connection) -> anthropic.Anthropic:
     """An SDK client configured for the connection; only the SDK ever holds the credential.
 
     Its HTTP goes through `StdlibTransport` unless a proxy is configured or `EDITOR_AGENT_HTTP=httpx`
-    (see `httptransport`); retries, timeouts and errors stay the SDK's either way.
+    (see `transport`); retries, timeouts and errors stay the SDK's either way.
     """
     _, secret = connection.credential()
     headers: dict[str, Any] = dict(connection.headers)
