@@ -9,6 +9,7 @@ top of a module, inside a function, and under `if TYPE_CHECKING:`, since each on
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,3 +220,59 @@ def test_imports_are_found_everywhere() -> None:
     assert ("cli.main", "safety.prune") in found  # `from ..safety import prune`
     assert ("cli.main", "jobs.session") in found
     assert ("demo", "testing") in {(imp.importer, imp.imported) for imp in imports_of(ROOT / "demo" / "__init__.py")}
+
+
+# The README's Architecture section: its picture and its module table are the folders as they are.
+
+README = ROOT.parent / "README.md"
+
+
+def architecture() -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("\n## Architecture\n")
+    following = text.find("\n## ", start + 1)
+    return text[start : following if following != -1 else len(text)]
+
+
+def documented_modules() -> set[str]:
+    """Paths under the package named by the table: a layer cell carries down to the rows below it."""
+    found: set[str] = set()
+    folder = ""
+    for line in architecture().splitlines():
+        cells = [cell.strip() for cell in line.split("|")[1:-1]]
+        if len(cells) != 3 or not cells[1].startswith("`"):
+            continue
+        if cells[0]:
+            folder = "" if cells[0] == "(root)" else cells[0].strip("`")
+        found.update(folder + name for name in re.findall(r"`([^`]+)`", cells[1]))
+    return found
+
+
+def package_modules() -> set[str]:
+    """Every module file (an empty `__init__.py` only marks a folder), and tools.yaml; not the demo's sandbox."""
+    found = {"tools.yaml"}
+    for path in modules():
+        name = path.relative_to(ROOT).as_posix()
+        if name.startswith("demo/sandbox/") or (path.name == "__init__.py" and not path.read_text(encoding="utf-8")):
+            continue
+        found.add(name)
+    return found
+
+
+def test_readme_module_table_matches_the_folders() -> None:
+    documented, actual = documented_modules(), package_modules()
+    assert not actual - documented, f"modules missing from the README's table: {sorted(actual - documented)}"
+    assert not documented - actual, f"the README's table names modules that do not exist: {sorted(documented - actual)}"
+
+
+def test_readme_picture_shows_every_layer_in_rank_order() -> None:
+    picture = re.search(r"```\n(.*?)```", architecture(), flags=re.S)
+    assert picture
+    drawn = re.findall(r"\b([a-z]+)/", picture.group(1))
+    folders = {path.name for path in ROOT.iterdir() if path.is_dir() and (path / "__init__.py").is_file()}
+    assert set(drawn) == folders
+    order = [name for name in dict.fromkeys(drawn) if name != "testing"]
+    ranks = [RANKS[name] for name in order]
+    assert ranks == sorted(ranks, reverse=True), f"the picture's layers, top to bottom: {order}"
+    for root_module in ("errors.py", "version.py"):
+        assert root_module in picture.group(1)
