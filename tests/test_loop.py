@@ -280,6 +280,7 @@ def test_a_resumed_run_keeps_counting_toward_the_stuck_limits(repo: Path, tmp_pa
 
 def test_a_follow_up_starts_the_stuck_counts_afresh(repo: Path):
     from editor_agent.agent.loop import AgentLoop
+    from editor_agent.agent.sdk_model import SDKModel
     from editor_agent.api.client import build_client
     from editor_agent.tool.editor import Editor
     from editor_agent.tool.versions import resolve_model
@@ -290,10 +291,10 @@ def test_a_follow_up_starts_the_stuck_counts_afresh(repo: Path):
     turns = [wrong, wrong, done, wrong, wrong, done]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
         resolved = resolve_model("claude-opus-4-5")
-        loop = AgentLoop(
-            build_client(Connection(base_url=server.url)), Editor(Workspace(repo), resolved.tool), resolved,
-            settings=RunSettings(max_failed_turns=3),
-        )  # fmt: skip
+        connection = Connection(base_url=server.url)
+        model = SDKModel(build_client(connection), connection, resolved)
+        editor = Editor(Workspace(repo), resolved.tool)
+        loop = AgentLoop(model, editor, resolved, settings=RunSettings(max_failed_turns=3))
         assert loop.run("first").status == "completed"
         assert loop.follow_up("the check failed: try again").status == "completed"
         assert not server.violations

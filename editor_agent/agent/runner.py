@@ -22,6 +22,7 @@ from ..workspace.policy import Policy
 from ..workspace.sandbox import Workspace
 from .loop import AgentLoop, RunResult
 from .progress import Progress
+from .sdk_model import SDKModel
 from .settings import RunOptions
 from .transcript import Transcript, read_events
 
@@ -69,14 +70,13 @@ def run_task(
     path = resume_from or options.transcript or default_transcript(Path(options.workspace), None, options.state_dir)
     with Transcript(path) as transcript:
         loop = AgentLoop(
-            client,
+            SDKModel(client, options.connection, resolved, editor.description()["tool"]),
             editor,
             resolved,
             connection=options.connection,
             settings=options.settings,
             transcript=transcript,
             progress=progress,
-            max_characters=options.max_characters,
         )
         if resume_from is not None:
             return loop.resume(read_events(resume_from))

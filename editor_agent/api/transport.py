@@ -13,7 +13,7 @@ and the mapping of errors.
   client then handles the proxy as before; or
 - `EDITOR_AGENT_HTTP=httpx` is set: the SDK's default httpx2 transport is used.
 
-Within `with deadline(at):` (the agent loop sets the run's time limit so), no request waits past `at`:
+Within `with deadline(at):` (`agent/sdk_model.py` sets the run's time limit so), no request waits past `at`:
 every connect, write and read timeout is cut to the time left, and once it has passed a request fails
 at once with `ConnectTimeout` instead of being sent. The client (client.py) does not start a retry the
 deadline would interrupt: it waits until the deadline and raises `TimeLimitReached`.

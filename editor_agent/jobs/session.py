@@ -23,6 +23,7 @@ from ..agent import prompts
 from ..agent.loop import AgentLoop, RunResult
 from ..agent.progress import Progress
 from ..agent.runner import default_transcript, new_run_id, resolve_for_run
+from ..agent.sdk_model import SDKModel
 from ..agent.settings import RunOptions
 from ..agent.transcript import Transcript, read_events
 from ..api.client import build_client
@@ -205,9 +206,9 @@ def run_job(
                         written[0] = editor.writes
                         gitsafety.checkpoint(repo, run_id, f"turn-{turn}")
 
-                loop = AgentLoop(client, editor, resolved, connection=options.connection, settings=options.settings,
-                                 transcript=transcript, progress=progress, max_characters=options.max_characters,
-                                 after_tools=after_tools)  # fmt: skip
+                model = SDKModel(client, options.connection, resolved, editor.description()["tool"])
+                loop = AgentLoop(model, editor, resolved, connection=options.connection, settings=options.settings,
+                                 transcript=transcript, progress=progress, after_tools=after_tools)  # fmt: skip
                 if resume_from is not None:
                     outcome = loop.resume(events)
                 else:
