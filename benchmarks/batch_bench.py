@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from editor_agent.batch import add_batch_parser, run_batch_command
+from editor_agent.cli.batch import add_batch_parser, run_batch_command
 from editor_agent.testing import MessagesServer
 
 KEY = "sk-batch-bench"

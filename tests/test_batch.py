@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from editor_agent.batch import add_batch_parser, run_batch_command
 from editor_agent.batch.backoff import RateGate, retry_after
 from editor_agent.batch.display import BatchDisplay
 from editor_agent.batch.report import TaskReport
 from editor_agent.batch.taskfile import parse_shard
+from editor_agent.cli.batch import add_batch_parser, run_batch_command
 from editor_agent.cli.main import main as cli_main
 from editor_agent.testing import MessagesServer, ratelimit
 
@@ -509,7 +509,7 @@ def test_progress_a_status_line_on_a_terminal_plain_lines_in_a_log():
 def test_a_real_process_prints_only_json_on_stdout(repo: Path):
     tasks = write_tasks(repo, f"model: {MODEL}\ntasks: [{{name: a, job: run, task: TASK-a}}]\n")
     code = (
-        "import sys, argparse; from editor_agent.batch import add_batch_parser, run_batch_command as run\n"
+        "import sys, argparse; from editor_agent.cli.batch import add_batch_parser, run_batch_command as run\n"
         "p = argparse.ArgumentParser(); add_batch_parser(p.add_subparsers())\n"
         "sys.exit(run(p.parse_args(sys.argv[1:]), sys.stdout))"
     )
@@ -524,9 +524,9 @@ def test_a_real_process_prints_only_json_on_stdout(repo: Path):
 
 def test_stuck_limits_come_from_the_command_line_the_file_or_the_defaults(tmp_path: Path):
     from editor_agent.agent.settings import RunSettings
-    from editor_agent.batch.command import _shared
     from editor_agent.batch.plan import plan_tasks
     from editor_agent.batch.taskfile import parse_task_file
+    from editor_agent.cli.batch import _shared
 
     parser = argparse.ArgumentParser()
     add_batch_parser(parser.add_subparsers(dest="command"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 import subprocess
 from pathlib import Path
 
@@ -20,9 +19,7 @@ from editor_agent.safety.git import (
     drop_checkpoints,
     open_repo,
     patch_between,
-    restore_paths,
     run_times,
-    runs,
     snapshot,
     summary_message,
 )
@@ -198,40 +195,15 @@ def test_checkpoints_are_private_ordered_and_droppable(tmp_path: Path) -> None:
     write(root, {"a.txt": "0\n"})
     assert checkpoints(repo, "alpha") == [("start", shas["start"]), ("turn-1", shas["turn-1"]), ("end", shas["end"])]
     assert show(root, shas["turn-1"], "a.txt") == b"2\n"
-    assert runs(repo) == ["zeta", "alpha"] and checkpoints(repo, "zeta") == [("start", zeta)]
+    assert sorted(run_times(repo)) == ["alpha", "zeta"] and checkpoints(repo, "zeta") == [("start", zeta)]
     assert user_state(root) == before  # not in branches, log, stash, status
     assert g(root, "rev-parse", "refs/editor-agent/alpha/end").strip() == shas["end"]
     drop_checkpoints(repo, "alpha")
-    assert runs(repo) == ["zeta"] and checkpoints(repo, "alpha") == []
+    assert list(run_times(repo)) == ["zeta"] and checkpoints(repo, "alpha") == []
     assert g(root, "for-each-ref", "refs/editor-agent/alpha") == ""
     for bad in (("a/b", "x"), ("run", "../x"), ("run", "x.lock"), ("run", "")):
         with pytest.raises(GitSafetyError):
             checkpoint(repo, *bad)
-
-
-def test_restore_paths_brings_back_bytes_and_modes_and_deletes_new_files(tmp_path: Path) -> None:
-    files: dict[str, bytes | str] = {"run.sh": "#!/bin/sh\necho hi\n", "data.bin": BINARY, "crlf.txt": b"a\r\nb"}
-    root = make_repo(tmp_path / "r", {**files, "other.txt": "o\n"})
-    (root / "run.sh").chmod(0o755)
-    repo = open_repo(root)
-    assert repo is not None
-    start = checkpoint(repo, "run", "start")
-    write(root, {"run.sh": "echo broken\n", "crlf.txt": "a\nb\n", "gen/deep/new.txt": "n\n", "other.txt": "o2\n"})
-    (root / "run.sh").chmod(0o644)
-    (root / "data.bin").unlink()
-    g(root, "add", "other.txt")
-    before = user_state(root)
-
-    restore_paths(repo, start, ["run.sh", "data.bin", "crlf.txt", "gen/deep/new.txt"])
-
-    for rel, content in files.items():
-        assert (root / rel).read_bytes() == (content.encode() if isinstance(content, str) else content)
-    assert (root / "run.sh").stat().st_mode & stat.S_IXUSR
-    assert not (root / "gen").exists() and (root / "other.txt").read_text() == "o2\n"
-    after = user_state(root)
-    assert after["ls-files"] == before["ls-files"] and after["cached"] == before["cached"]
-    with pytest.raises(GitSafetyError):
-        restore_paths(repo, start, ["../outside.txt"])
 
 
 def test_changed_paths_and_binary_patch_round_trip(tmp_path: Path) -> None:
@@ -552,10 +524,10 @@ def test_run_times_and_prune_runs(tmp_path: Path) -> None:
     checkpoint(repo, "one", "end")
     times = run_times(repo)
     assert sorted(times) == ["one", "three", "two"] and times["one"] > times["three"] > times["two"]
-    assert prune_runs(repo, 1).pruned == [] and runs(repo) == ["one", "two", "three"]
+    assert prune_runs(repo, 1).pruned == [] and sorted(run_times(repo)) == ["one", "three", "two"]
     report = prune_runs(repo, 0, keep=frozenset({"two"}))
     assert [(item.run_id, item.refs) for item in report.pruned] == [("three", 1), ("one", 2)]
-    assert report.kept == 1 and runs(repo) == ["two"]
+    assert report.kept == 1 and list(run_times(repo)) == ["two"]
     assert g(root, "for-each-ref", "--format=%(refname)", "refs/editor-agent/").split() == [
         "refs/editor-agent/two/start"
     ]

@@ -86,7 +86,7 @@ def test_watcher_reports_changes_to_seen_files_in_the_next_result(root: Path):
         quiet = editor.run({"command": "view", "path": "b.py"})
         assert "outside the agent" not in quiet.content
         (root / "a.py").write_text("ONE\nperson was here\n")
-        assert wait_for(lambda: (root / "a.py") in watcher.touched())
+        assert wait_for(lambda: (root / "a.py") in watcher.pending())
         time.sleep(0.2)
         noted = editor.run({"command": "view", "path": "b.py"})
         assert "Note: /repo/a.py was changed outside the agent" in noted.content
@@ -106,8 +106,8 @@ def test_watcher_ignores_unseen_files_and_git(root: Path):
     with WorkspaceWatcher(root) as watcher:
         (root / ".git" / "index").write_text("x")
         (root / "unseen.py").write_text("x\n")
-        assert wait_for(lambda: (root / "unseen.py") in watcher.touched())
+        assert wait_for(lambda: (root / "unseen.py") in watcher.pending())
         time.sleep(0.2)
-        assert not any(".git" in p.parts for p in watcher.touched())
+        assert not any(".git" in p.parts for p in watcher.pending())
         editor = make(root, watcher=watcher)
         assert "outside the agent" not in editor.run({"command": "view", "path": "b.py"}).content

@@ -31,7 +31,7 @@ def test_outside_note_never_reads_through_a_link_out(tmp_path: Path):
         (root / "a.txt").unlink()
         (root / "a.txt").symlink_to(outside / "secret.txt")
         deadline = time.monotonic() + 5
-        while root / "a.txt" not in watcher.touched() and time.monotonic() < deadline:
+        while root / "a.txt" not in watcher.pending() and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.2)
         result = editor.run({"command": "view", "path": "b.txt"})

@@ -327,7 +327,7 @@ def test_batch_report_patches_and_transcripts_are_private_and_redacted(tmp_path:
     import argparse
     import contextlib
 
-    from editor_agent.batch import add_batch_parser, run_batch_command
+    from editor_agent.cli.batch import add_batch_parser, run_batch_command
 
     for name in list(os.environ):
         if name.startswith(("ANTHROPIC_", "GIT_", "EDITOR_AGENT_")):

@@ -1,4 +1,4 @@
-"""The texts editor-agent sends to the model (as opposed to tool results, which live in messages.py)."""
+"""The texts editor-agent sends to the model (as opposed to tool results, which live in tool/texts.py)."""
 
 SYSTEM = """You are a careful software engineer working on the files of a repository that is mounted at {mount}.
 Use the {tool_name} tool to look at files and to change them; it is the only tool you have, and you cannot run \

@@ -6,8 +6,7 @@ working tree one at a time in the order of the file; a patch that conflicts with
 there is left out whole (its task fails, naming the paths) and kept as a file. All workers share
 one rate-limit gate: a 429 holds every worker until its `retry-after`, and `--rpm N` spaces requests.
 
-The CLI needs two functions from here: `add_batch_parser(commands)` adds the subcommand to the
-parser and `run_batch_command(args, out)` runs it. Library use: `engine.run_batch(BatchSettings(...))`
+The command line's side (`editor-agent batch`) is `cli/batch.py`. Library use: `engine.run_batch(BatchSettings(...))`
 returns a `report.BatchReport`, the object `--json` prints.
 
 The task file (YAML; the top-level settings are defaults every task inherits):
@@ -89,7 +88,3 @@ jobs:
             .editor-agent/batch/
 ```
 """
-
-from .command import add_batch_parser, run_batch_command
-
-__all__ = ["add_batch_parser", "run_batch_command"]

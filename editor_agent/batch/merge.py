@@ -1,6 +1,6 @@
 """Merging task results into the user's working tree, one patch at a time, never clobbering.
 
-`gitsafety.apply_patch` applies a patch cleanly when its context still matches, or else does a
+`safety.git.apply_patch` applies a patch cleanly when its context still matches, or else does a
 3-way merge that may leave conflict markers. A task's patch is all or nothing here: before it is
 applied, the bytes and mode of every file it touches are saved; if anything conflicts, all of them
 are put back, so the user's files (and earlier tasks' results) stay exactly as they were and the

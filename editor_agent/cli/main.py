@@ -17,15 +17,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .. import __version__
 from ..agent.settings import DEFAULT_ROUNDS
-from ..batch import add_batch_parser, run_batch_command
 from ..errors import UsageError as UsageError  # where the CLI's callers look for it
 from ..safety.redact import redact, redact_data
 from ..safety.terminal import safe
 from ..tool.editor import Editor
 from ..tool.versions import ModelResolutionError, load_tools_file, resolve_model, tool_by_type
+from ..version import __version__
 from ..workspace.sandbox import Workspace
+from .batch import add_batch_parser, run_batch_command
 from .exits import EXIT_FAILED, EXIT_OK, exit_code, fail, report_error
 from .flags import (
     POSITIVE,

@@ -1,7 +1,7 @@
 """Execute one text editor command for one tool version and produce the exact result text.
 
 `Editor.run(input)` never raises for anything the model sent: every failure becomes a
-`ToolResult` with `is_error=True` and a message from `messages.py`.
+`ToolResult` with `is_error=True` and a message from `texts.py`.
 """
 
 from __future__ import annotations

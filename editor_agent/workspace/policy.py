@@ -72,14 +72,6 @@ class Policy(BaseModel):
         exempt = self.reveal if patterns == self.hidden else self.unprotect if patterns == self.read_only else ()
         return None if exempt and self._first(relative, exempt) else found
 
-    def hidden_by(self, relative: str) -> str | None:
-        """The pattern that hides the path, or None."""
-        return self.match(relative, self.hidden)
-
-    def protected_by(self, relative: str) -> str | None:
-        """The pattern that protects the path from writes, or None."""
-        return self.match(relative, self.read_only)
-
     @staticmethod
     def _first(relative: str, patterns: tuple[str, ...]) -> str | None:
         """The first pattern that matches the relative path, ignoring case, or None."""

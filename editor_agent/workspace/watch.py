@@ -45,7 +45,6 @@ class WorkspaceWatcher:
     def __init__(self, root: Path) -> None:
         self.root = Path(os.path.realpath(root))
         self._paths: set[Path] = set()
-        self._all: set[Path] = set()
         self._lock = threading.Lock()
         self._observer = Observer()
         self._observer.schedule(_Collector(self), str(self.root), recursive=True)
@@ -61,7 +60,6 @@ class WorkspaceWatcher:
             return
         with self._lock:
             self._paths.add(path)
-            self._all.add(path)
 
     def start(self) -> WorkspaceWatcher:
         self._observer.start()
@@ -78,10 +76,10 @@ class WorkspaceWatcher:
             paths, self._paths = self._paths, set()
         return paths
 
-    def touched(self) -> set[Path]:
-        """Every path with activity since the watcher started."""
+    def pending(self) -> set[Path]:
+        """Paths with activity since the last drain, left for the drain: for waiting on the observer."""
         with self._lock:
-            return set(self._all)
+            return set(self._paths)
 
     def __enter__(self) -> WorkspaceWatcher:
         return self.start()

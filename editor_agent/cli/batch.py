@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, exit_code, fail, report_error
-from ..cli.flags import add_run_flags, add_workspace_flags, connection_from_flags, policy_from_flags
 from ..errors import BatchInputError, UsageError
+from .exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, exit_code, fail, report_error
+from .flags import add_run_flags, add_workspace_flags, connection_from_flags, policy_from_flags
 
 if TYPE_CHECKING:
-    from .plan import Shared
+    from ..batch.plan import Shared
 
 EXIT_STOPPED = 130
 
@@ -46,8 +46,8 @@ def add_batch_parser(commands: Any) -> argparse.ArgumentParser:
 
 def _shared(args: argparse.Namespace) -> Shared:
     """The command line's part of every task's settings."""
-    from .plan import Shared
-    from .taskfile import Limits
+    from ..batch.plan import Shared
+    from ..batch.taskfile import Limits
 
     thinking: Any = args.thinking
     if thinking is not None and thinking != "adaptive":
@@ -68,10 +68,10 @@ def run_batch_command(args: argparse.Namespace, out: TextIO) -> int:
     """Run `editor-agent batch` from parsed flags; print the summary (or JSON) to `out`; return the exit code."""
     from pydantic import ValidationError
 
-    from .display import BatchDisplay
-    from .engine import BatchSettings, run_batch
-    from .report import report_document, write_report_file, write_text
-    from .taskfile import parse_shard
+    from ..batch.display import BatchDisplay
+    from ..batch.engine import BatchSettings, run_batch
+    from ..batch.report import report_document, write_report_file, write_text
+    from ..batch.taskfile import parse_shard
 
     if args.transcript:
         return fail("--transcript does not apply to batch: each task's transcript is written under "
