@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from editor_agent import Editor, Policy, Workspace, tool_by_type
-from editor_agent.errors import ToolError
+from editor_agent.workspace.errors import WorkspaceError
 
 
 @pytest.fixture
@@ -178,7 +178,7 @@ def test_no_generated_path_escapes(tmp_path_factory, parts, absolute):
     path = ("/repo/" if absolute else "") + "/".join(parts)
     try:
         target = workspace.resolve(path)
-    except ToolError:
+    except WorkspaceError:
         return
     real = Path(os.path.realpath(target.real))
     assert real == root.resolve() or root.resolve() in real.parents
