@@ -37,7 +37,7 @@ from .history import History, digest
 from .inputs import Create, Insert, StrReplace, UndoEdit, View, parse_command
 from .matching import Match, find_tolerant, multiple_matches_error, not_found_hints, occurrences
 from .outline import outline
-from .staleness import SeenFiles, short_diff
+from .staleness import OutsideNotes, SeenFiles, short_diff
 from .versions import ToolSpec
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ class Editor:
         self.seen = SeenFiles()
         self.approve = approve  # asked before every write; may refuse with a reason
         self._failures: dict[Path, int] = {}  # failed str_replace calls in a row, per file
-        self._notified: set[tuple[Path, str]] = set()
+        self._outside = OutsideNotes(workspace, self.seen)
         self.image_budget = ImageBudget()  # the images this conversation has shown, against the API's limits
 
     @property
@@ -162,23 +162,8 @@ class Editor:
                 own = self.workspace.resolve(raw_input["path"]).real
             except WorkspaceError:
                 pass
-        notes = ""
         assert self.watcher is not None
-        for path in sorted(self.watcher.drain()):
-            if path == own or path not in self.seen:
-                continue
-            data, info = self.workspace.peek(path)  # confined: a file swapped for a link out reads as gone
-            changed, old = self.seen.changed(path, data, info)
-            key = (path, digest([data]) if data is not None else "deleted")
-            if not changed or key in self._notified:
-                continue
-            self._notified.add(key)
-            display = self.workspace.display(path.relative_to(self.workspace.root).as_posix())
-            if data is None:
-                notes += messages.OUTSIDE_DELETED.format(path=display)
-            else:
-                notes += messages.OUTSIDE_CHANGED.format(path=display, diff=short_diff(old, data, display))
-        return notes
+        return self._outside.notes(self.watcher.drain(), own)
 
     def _stale_diff(self, target: Target, before: Snapshot) -> str | None:
         """A diff of what someone else changed since the model last saw the file, or None if nothing."""
