@@ -2,11 +2,14 @@
 
     EditorAgentError
     ├── ToolError              a failed tool call: its text is the model's tool_result (is_error)
+    ├── WorkspaceError         a refused path or file, with its facts (workspace/errors.py: PathOutside,
+    │                          PathHidden, FileTooLarge, FileChanged, ...); the editor words it for the model
     ├── UsageError             the command cannot start as asked; nothing was touched    → exit 2
     │   ├── JobError           a job's paths, globs or git flags (--isolate outside git, ...)
     │   ├── BatchInputError    a task file or batch flags: one line per problem
-    │   └── ConnectionError_   a connection profile, config file or credential      (api/connection.py)
-    │   (ToolsFileError and ModelResolutionError, in tool/versions.py, also exit 2)
+    │   ├── ConnectionError_   a connection profile, config file or credential      (api/connection.py)
+    │   ├── ToolsFileError     a malformed tools.yaml                                (tool/versions.py)
+    │   └── ModelResolutionError  a model that cannot get a text editor tool          (tool/versions.py)
     └── Refused                going on was not safe; what was done is kept              → exit 1
         ├── GitSafetyError     git could not make a checkpoint, worktree, branch, commit or patch
         ├── StateError         the state directory cannot be used safely

@@ -32,10 +32,10 @@ def test_overlapping_matches_are_not_unique(root, call):
     assert result.is_error and "Multiple occurrences" in result.content
 
 
-def test_empty_old_str_on_empty_file_never_writes(root, call):
+def test_empty_old_str_on_empty_file_writes_new_str(root, call):
     (root / "f.txt").write_bytes(b"")
     result = call(command="str_replace", path="f.txt", old_str="", new_str="HELLO")
-    assert result.is_error and (root / "f.txt").read_bytes() == b""
+    assert not result.is_error and (root / "f.txt").read_bytes() == b"HELLO"
 
 
 @pytest.mark.parametrize(

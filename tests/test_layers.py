@@ -42,20 +42,12 @@ MAY_IMPORT_TESTING = {"demo", "cli", "__init__", "__main__", "testing"}
 # Known violations, each (importer, imported) as module names under the package, with who removes it. Emptied as
 # those changes land; a new entry needs a reason and someone removing it. test_allowed_violations_still_exist fails
 # once an entry's import is gone, so the set can only shrink.
-ALLOWED: dict[tuple[str, str], str] = {
-    # being removed by the workspace change of issue 9 (part 3): the workspace raises typed errors (PathOutside,
-    # FileTooLarge, NotText, ...) and the editor turns them into the model's texts
-    ("workspace.sandbox", "tool.texts"): "workspace/ words its errors in tool-result texts",
-    ("workspace.textfile", "tool.texts"): "workspace/ words its errors in tool-result texts",
-}
+ALLOWED: dict[tuple[str, str], str] = {}  # imports against the layers, each with its reason: none today
 
 MAX_LINES = 450
 # Modules being split now (issue 9, part 3); emptied when those splits land (test_long_allowances_still_needed
 # fails once one is short enough).
-LONG_ALLOWED: dict[str, str] = {
-    "tool/editor.py": "being split: each command computes its change, one method applies it",
-    # workspace/sandbox.py (431 lines) is being rewritten too, but is under the limit already.
-}
+LONG_ALLOWED: dict[str, str] = {}  # modules allowed past the limit, each with its reason: none today
 
 
 @dataclass(frozen=True)

@@ -72,8 +72,8 @@ def test_insert_changes_only_the_gap(tmp_path_factory, data, pick, new):
         expected = head + (block + eol).encode() + original[len(head) :]
     elif endings[-1]:
         expected = original + (block + eol).encode()
-    else:
-        expected = original + (eol + block).encode()
+    else:  # an empty block is an empty line: it ends the unterminated last line and is ended itself
+        expected = original + (eol + block + ("" if block else eol)).encode()
     assert (root / "f.txt").read_bytes() == expected
 
 

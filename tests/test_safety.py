@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from editor_agent import Editor, Policy, Workspace, tool_by_type
-from editor_agent.errors import ToolError
+from editor_agent.workspace.errors import WorkspaceError
 
 
 @pytest.fixture
@@ -178,10 +178,32 @@ def test_no_generated_path_escapes(tmp_path_factory, parts, absolute):
     path = ("/repo/" if absolute else "") + "/".join(parts)
     try:
         target = workspace.resolve(path)
-    except ToolError:
+    except WorkspaceError:
         return
     real = Path(os.path.realpath(target.real))
     assert real == root.resolve() or root.resolve() in real.parents
     editor = Editor(workspace, tool_by_type("text_editor_20250728"))
     editor.run({"command": "create", "path": path, "file_text": "x"})
     assert list((base / "out").iterdir()) == []
+
+
+def test_workspace_errors_carry_facts_and_read_as_one_line(root: Path) -> None:
+    import pickle
+
+    from editor_agent.workspace.errors import FileTooLarge, PathHidden, PathOutside
+
+    workspace = Workspace(root, policy=Policy(max_file_bytes=10))
+    with pytest.raises(PathOutside) as outside:
+        workspace.resolve("../x")
+    assert (outside.value.path, outside.value.mount) == ("../x", "/repo")
+    assert str(outside.value) == "../x is outside the workspace (paths are inside /repo or relative to it)"
+    with pytest.raises(PathHidden) as hidden:
+        workspace.resolve("/repo/.env")
+    assert hidden.value.pattern == ".env" and str(hidden.value).startswith("/repo/.env is hidden")
+    (root / "big.txt").write_bytes(b"x" * 20)
+    with pytest.raises(FileTooLarge) as large:
+        workspace.read(workspace.resolve("big.txt"))
+    assert (large.value.size, large.value.limit) == (20, 10)
+    assert str(large.value) == "/repo/big.txt is too large (20 bytes; the limit is 10 bytes)"
+    again = pickle.loads(pickle.dumps(large.value))
+    assert isinstance(again, FileTooLarge) and str(again) == str(large.value)

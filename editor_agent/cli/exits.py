@@ -12,16 +12,13 @@ import sys
 
 from ..errors import EditorAgentError, UsageError
 from ..safety.terminal import safe
-from ..tool.versions import ModelResolutionError, ToolsFileError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # The first class the error is an instance of decides; an error in no row is a bug ("internal error").
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (KeyboardInterrupt, EXIT_INTERRUPTED),
-    (UsageError, EXIT_USAGE),  # JobError, BatchInputError, ConnectionError_
-    (ToolsFileError, EXIT_USAGE),
-    (ModelResolutionError, EXIT_USAGE),
+    (UsageError, EXIT_USAGE),  # JobError, BatchInputError, ConnectionError_, ToolsFileError, ModelResolutionError
     (EditorAgentError, EXIT_FAILED),  # Refused: GitSafetyError, StateError, UndoError
     (OSError, EXIT_FAILED),
     (ValueError, EXIT_FAILED),

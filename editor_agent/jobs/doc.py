@@ -12,8 +12,9 @@ import posixpath
 from pathlib import Path
 
 from ..agent import prompts
-from ..errors import JobError, ToolError
+from ..errors import JobError
 from ..safety.changes import unified_diff
+from ..workspace.errors import WorkspaceError
 from ..workspace.policy import Policy
 from .paths import expand, inside
 from .session import Finisher, JobContext, JobSpec
@@ -117,8 +118,8 @@ def doc_guard(files: list[str], readme: str | None) -> Finisher:
                 continue
             try:
                 changes.restore(shown)
-            except ToolError as error:
-                context.result.error = f"{shown} changed code but could not be put back: {error.message}"
+            except WorkspaceError as error:
+                context.result.error = f"{shown} changed code but could not be put back: {error}"
             context.result.rejected.append(shown)
         files_changed = changes.files()
         context.result.files_changed = [c.path for c in files_changed]

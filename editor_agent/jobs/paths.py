@@ -16,7 +16,8 @@ import posixpath
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import JobError, ToolError
+from ..errors import JobError
+from ..workspace.errors import WorkspaceError
 from ..workspace.policy import Policy
 from ..workspace.sandbox import Workspace
 
@@ -56,8 +57,8 @@ def _check_inside(workspace: Path, shown: str, relative: str, policy: Policy) ->
     """The path's resolved relative form; JobError if a link leads out of the workspace or policy hides it."""
     try:
         return Workspace(workspace, policy=policy).target(relative).canonical  # the sandbox's own rules
-    except ToolError as error:
-        raise JobError(f"{shown}: {error.message}") from None
+    except WorkspaceError as error:
+        raise JobError(f"{shown}: {error}") from None
 
 
 def inside(workspace: Path, mount: str, path: str, policy: Policy | None = None) -> str:

@@ -26,10 +26,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from ..errors import ToolError
 from ..errors import UndoError as UndoError  # the class lives in errors.py
+from ..workspace.errors import WorkspaceError, human_size
 from ..workspace.policy import Policy
-from ..workspace.sandbox import Workspace, human_size
+from ..workspace.sandbox import Workspace
 from .statedir import StateDir, seal, seal_key, sealed
 
 UNDO_DIR = "undo"
@@ -233,8 +233,8 @@ def undo_run(
             targets[relative] = workspace.target(relative)
             if relative in run.originals:
                 workspace.check_writable(targets[relative])
-        except ToolError as error:
-            raise UndoError(f"run {run_id}: {error.message}") from None
+        except WorkspaceError as error:
+            raise UndoError(f"run {run_id}: {error}") from None
     blobs = _blobs(state, run_id, run)
     report = UndoReport(run_id=run_id)
     for relative, original in sorted(run.originals.items()):
@@ -250,7 +250,7 @@ def undo_run(
         else:
             try:
                 workspace.restore(target, blobs[original] if original is not None else None)
-            except ToolError:
+            except WorkspaceError:
                 report.conflicts.append(relative)
                 continue
             (report.removed if original is None else report.restored).append(relative)

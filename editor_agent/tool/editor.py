@@ -17,10 +17,11 @@ from pydantic import BaseModel
 from ..errors import ToolError
 from ..safety.changes import ChangeSet
 from ..safety.journal import Journal
+from ..workspace.errors import AlreadyExists, EncodingNotConfirmed, IsDirectory, WorkspaceError
 from ..workspace.images import ImageBudget, image_block, size_text
+from ..workspace.listing import list_directory
 from ..workspace.sandbox import Snapshot, Target, Workspace
 from ..workspace.textfile import (
-    EncodingNotConfirmed,
     TextFile,
     count_lines,
     line_offset,
@@ -30,11 +31,13 @@ from ..workspace.textfile import (
     split_lines,
 )
 from . import texts as messages
+from . import viewing
+from .failures import explain
 from .history import History, digest
 from .inputs import Create, Insert, StrReplace, UndoEdit, View, parse_command
-from .matching import Match, describe_lines, find_tolerant, multiple_matches_error, not_found_hints, occurrences
+from .matching import Match, find_tolerant, multiple_matches_error, not_found_hints, occurrences
 from .outline import outline
-from .staleness import SeenFiles, short_diff
+from .staleness import OutsideNotes, SeenFiles, short_diff
 from .versions import ToolSpec
 
 if TYPE_CHECKING:
@@ -57,6 +60,22 @@ class Proposal:
 
 
 Approver = Callable[[Proposal], "str | None"]  # None approves; a string is the reason for refusing
+
+
+@dataclass(frozen=True)
+class Change:
+    """One command's edit as a value, computed before anything is written.
+
+    `before` is the file's bytes now (None: there is no file, the change creates it); `after` its
+    new content (None: the change removes it); `read` is the read `before` came from, so the write
+    can refuse when the file changed since.
+    """
+
+    command: str
+    target: Target
+    before: bytes | None
+    after: list[bytes | memoryview] | None
+    read: Snapshot | None = None
 
 
 class ToolResult(BaseModel):
@@ -99,7 +118,7 @@ class Editor:
         self.seen = SeenFiles()
         self.approve = approve  # asked before every write; may refuse with a reason
         self._failures: dict[Path, int] = {}  # failed str_replace calls in a row, per file
-        self._notified: set[tuple[Path, str]] = set()
+        self._outside = OutsideNotes(workspace, self.seen)
         self.image_budget = ImageBudget()  # the images this conversation has shown, against the API's limits
 
     @property
@@ -141,25 +160,10 @@ class Editor:
         if isinstance(raw_input, dict) and isinstance(raw_input.get("path"), str):
             try:
                 own = self.workspace.resolve(raw_input["path"]).real
-            except ToolError:
+            except WorkspaceError:
                 pass
-        notes = ""
         assert self.watcher is not None
-        for path in sorted(self.watcher.drain()):
-            if path == own or path not in self.seen:
-                continue
-            data, info = self.workspace.peek(path)  # confined: a file swapped for a link out reads as gone
-            changed, old = self.seen.changed(path, data, info)
-            key = (path, digest([data]) if data is not None else "deleted")
-            if not changed or key in self._notified:
-                continue
-            self._notified.add(key)
-            display = self.workspace.display(path.relative_to(self.workspace.root).as_posix())
-            if data is None:
-                notes += messages.OUTSIDE_DELETED.format(path=display)
-            else:
-                notes += messages.OUTSIDE_CHANGED.format(path=display, diff=short_diff(old, data, display))
-        return notes
+        return self._outside.notes(self.watcher.drain(), own)
 
     def _stale_diff(self, target: Target, before: Snapshot) -> str | None:
         """A diff of what someone else changed since the model last saw the file, or None if nothing."""
@@ -184,6 +188,8 @@ class Editor:
             return ToolResult(content=self._clip(content))
         except ToolError as error:
             return ToolResult(content=self._clip(error.message), is_error=True)
+        except WorkspaceError as error:
+            return ToolResult(content=self._clip(explain(error)), is_error=True)
         except Exception as exc:  # noqa: BLE001 - the model gets an error result, never a crashed run
             command_name = raw_input.get("command") if isinstance(raw_input, dict) else None
             reason = f"{type(exc).__name__}: {exc}"
@@ -198,22 +204,10 @@ class Editor:
             return text
         return text[: self.output_limit] + "\n" + messages.CLIPPED_OUTPUT
 
-    def _kind_of_existing(self, target: Target) -> str:
-        """`file` or `directory`; a missing path is an error that suggests a near name."""
-        kind = self.workspace.kind(target)
-        if kind == "missing":
-            message = messages.PATH_NOT_FOUND.format(path=target.display)
-            suggestion = self.workspace.suggest(target)
-            raise ToolError(
-                message + (messages.PATH_NOT_FOUND_HINT.format(suggestion=suggestion) if suggestion else "")
-            )
-        return kind
-
     def _existing_file(self, path: str) -> tuple[Target, Snapshot]:
         target = self.workspace.resolve(path)
-        kind = self._kind_of_existing(target)
-        if kind == "directory":
-            raise ToolError(messages.PATH_IS_DIRECTORY.format(path=target.display))
+        if self.workspace.existing(target) == "directory":
+            raise IsDirectory(target.display)
         self.workspace.check_writable(target)
         return target, self.workspace.read(target)
 
@@ -230,68 +224,60 @@ class Editor:
                 messages.CANNOT_ENCODE.format(path=target.display, encoding=before.text.encoding, char=char)
             ) from None
 
-    def _allow(
-        self, command: str, target: Target, before: bytes | None, pieces: list[bytes | memoryview] | None
-    ) -> None:
+    def _allow(self, change: Change) -> None:
         """Refuse a write the policy or the approval hook does not allow; nothing is written then."""
+        command, display = change.command, change.target.display
         if self.workspace.policy.read_only_workspace:
-            raise ToolError(messages.WORKSPACE_READ_ONLY.format(command=command, path=target.display))
-        if pieces is not None:
-            self.workspace.check_size(target, sum(len(piece) for piece in pieces))
+            raise ToolError(messages.WORKSPACE_READ_ONLY.format(command=command, path=display))
+        if change.after is not None:
+            self.workspace.check_size(change.target, sum(len(piece) for piece in change.after))
         if self.approve is not None:
-            after = b"".join(pieces) if pieces is not None else None
-            reason = self.approve(Proposal(command, target.display, before, after))
+            after = b"".join(change.after) if change.after is not None else None
+            reason = self.approve(Proposal(command, display, change.before, after))
             if reason is not None:
-                raise ToolError(messages.NOT_APPROVED.format(command=command, path=target.display, reason=reason))
+                raise ToolError(messages.NOT_APPROVED.format(command=command, path=display, reason=reason))
 
-    def _write(self, target: Target, before: Snapshot, pieces: list[bytes | memoryview], command: str = "edit") -> str:
-        """Replace the file, record undo history, and return a note about hard links if any."""
-        self._allow(command, target, before.data, pieces)
-        after = digest(pieces) if (self.journal or self.keeps_history or self.track_changes) else ""
-        if self.journal is not None:
-            self.journal.before_write(target.canonical, before.data, after)
-        self.workspace.replace(target, pieces, before)
-        self.changes.note(target.display, target.real, before.data)
-        self.writes += 1
-        if self.keeps_history:
-            self.history.record(target.real, before.data, pieces, after)
-        if self.track_changes:
-            self.seen.remember(target.real, pieces, digest=after)
-        if before.stat.st_nlink > 1:
-            return messages.HARDLINK_NOTE.format(count=before.stat.st_nlink, path=target.display)
-        return ""
+    def apply(self, change: Change) -> str:
+        """Make one change: approval, journal, the write, change set, undo history, what the model has seen.
 
-    def _numbered_view(self, normalized: str, first: int, start: int, end: int) -> tuple[str, bool]:
-        """The lines in normalized[start:end] (from line `first`), numbered; clipped with a note on paging.
-
-        Returns the text and whether it was clipped.
+        Returns a note for the result (new directories made, other hard links left as they were).
         """
-        if end - start <= self.view_limit:
-            return number_lines(split_lines(normalized[start:end]), first), False
-        segment = normalized[start : start + self.view_limit + 1]
-        cut = segment.rfind("\n")
-        if cut < 0:  # the first line alone is longer than the limit: show its beginning
-            length = normalized.find("\n", start)
-            length = (len(normalized) if length < 0 else length) - start
-            note = messages.CLIPPED_LINE.format(line=first, length=length, shown=self.view_limit)
-            return number_lines([normalized[start : start + self.view_limit]], first) + "\n" + note, True
-        lines = segment[:cut].split("\n")
-        shown_last = first + len(lines) - 1
-        total = count_lines(normalized)
-        last = total if end == len(normalized) else normalized.count("\n", 0, end)
-        note = messages.CLIPPED.format(
-            lines=describe_lines(first, shown_last),
-            total=total,
-            next_first=shown_last + 1,
-            next_last=min(last, shown_last + len(lines)),
-        )
-        return number_lines(lines, first) + "\n" + note, True
+        target, after, note = change.target, change.after, ""
+        self._allow(change)
+        tracked = self.journal is not None or self.keeps_history or self.track_changes
+        after_digest = digest(after) if after is not None and tracked else ""
+        if self.journal is not None:
+            self.journal.before_write(target.canonical, change.before, after_digest)
+        if change.before is None:
+            assert after is not None
+            record = self.journal.before_directories if self.journal is not None else None
+            made = self.workspace.create(target, b"".join(after), before_directories=record)
+            note = messages.CREATED_DIRECTORIES.format(directories=", ".join(made)) if made else ""
+        elif after is None:
+            self.workspace.remove(target)
+        else:
+            assert change.read is not None
+            self.workspace.replace(target, after, change.read)
+            links = change.read.stat.st_nlink
+            if links > 1 and change.command != "undo_edit":
+                note = messages.HARDLINK_NOTE.format(count=links, path=target.display)
+        self.changes.note(target.display, target.real, change.before)
+        self.writes += 1
+        if change.command == "undo_edit":
+            self.history.pop(target.real)
+        elif self.keeps_history:
+            self.history.record(target.real, change.before, after or [], after_digest)
+        if after is None:
+            self.seen.forget(target.real)
+        elif self.track_changes:
+            self.seen.remember(target.real, after, digest=after_digest)
+        return note
 
     # --- commands ---------------------------------------------------------------------
 
     def view(self, command: View) -> str | list[dict[str, Any]]:
         target = self.workspace.resolve(command.path)
-        kind = self._kind_of_existing(target)
+        kind = self.workspace.existing(target)
         image = self.workspace.read_image(target) if kind == "file" and command.view_range is None else None
         if image is not None:
             data, info = image
@@ -305,75 +291,31 @@ class Editor:
         if kind == "directory":
             if command.view_range is not None:
                 raise ToolError(messages.VIEW_RANGE_ON_DIRECTORY)
-            entries, hidden, capped = self.workspace.list_directory(target)
-            content = messages.VIEW_DIRECTORY.format(path=target.display, body="\n".join(entries))
-            if capped:
-                content += messages.VIEW_DIRECTORY_CAPPED.format(count=len(entries) - 1)
-            if hidden:
-                content += messages.VIEW_HIDDEN_COUNT.format(count=hidden, path=target.display)
-            return self._clip(content)
+            return self._clip(viewing.directory(target.display, list_directory(self.workspace, target)))
         snapshot = self.workspace.read(target, ranged=command.view_range is not None)
         if self.track_changes:
             self.seen.remember(target.real, snapshot.data, snapshot.stat)
-        normalized = snapshot.text.normalized
+        text = snapshot.text
         if command.view_range is None:
-            if not normalized:
-                return messages.VIEW_EMPTY_FILE.format(path=target.display)
-            body, clipped = self._numbered_view(normalized, 1, 0, len(normalized))
-            found = outline(normalized, target.real.suffix == ".py") if clipped else ""
-            return (
-                messages.VIEW_FILE.format(path=target.display, body=body)
-                + (messages.OUTLINE.format(outline=found).lstrip("\n") + "\n" if found else "")
-                + snapshot.text.view_note(target.display, target.relative)
-            )
-        first, last = command.view_range
-        start = line_offset(normalized, first) if first >= 1 else 0
-        if first < 1 or start >= len(normalized):
-            valid = [1, count_lines(normalized)]
-            raise ToolError(messages.VIEW_RANGE_FIRST.format(view_range=command.view_range, first=first, valid=valid))
-        if last != -1 and last < first:
-            raise ToolError(messages.VIEW_RANGE_ORDER.format(view_range=command.view_range, first=first, last=last))
-        end = len(normalized) if last == -1 else line_offset(normalized, last + 1, first, start)
-        note = ""
-        if last != -1 and end == len(normalized):
-            total = first - 1 + count_lines(normalized[start:])
-            if last > total:
-                note = messages.VIEW_RANGE_CLAMPED.format(lines=total, first=first)
-        body, _ = self._numbered_view(normalized, first, start, end)
-        return (
-            messages.VIEW_FILE.format(path=target.display, body=body)
-            + note
-            + snapshot.text.view_note(target.display, target.relative)
-        )
+            python = target.real.suffix == ".py"
+            return viewing.whole_file(target.display, text, target.relative, python, self.view_limit)
+        return viewing.file_range(target.display, text, target.relative, command.view_range, self.view_limit)
 
     def create(self, command: Create) -> str:
         target = self.workspace.resolve(command.path)
         self.workspace.check_writable(target)
         kind = self.workspace.kind(target)
         if kind == "file":
-            raise ToolError(messages.PATH_EXISTS.format(path=target.display))
+            raise AlreadyExists(target.display)
         if kind == "directory":
-            raise ToolError(messages.PATH_IS_DIRECTORY.format(path=target.display))
+            raise IsDirectory(target.display)
         try:
             data = command.file_text.encode("utf-8")
         except UnicodeEncodeError as exc:
             char = exc.object[exc.start : exc.end]
             raise ToolError(messages.CANNOT_ENCODE.format(path=target.display, encoding="utf-8", char=char)) from None
-        self._allow("create", target, None, [data])
-        if self.journal is not None:
-            self.journal.before_write(target.canonical, None, digest([data]))
-        record = self.journal.before_directories if self.journal is not None else None
-        directories = self.workspace.create(target, data, before_directories=record)
-        self.changes.note(target.display, target.real, None)
-        self.writes += 1
-        if self.keeps_history:
-            self.history.record(target.real, None, [data])
-        if self.track_changes:
-            self.seen.remember(target.real, data)
-        content = messages.CREATED.format(path=target.display)
-        if directories:
-            content += messages.CREATED_DIRECTORIES.format(directories=", ".join(directories))
-        return content
+        note = self.apply(Change("create", target, None, [data]))
+        return messages.CREATED.format(path=target.display) + note
 
     def str_replace(self, command: StrReplace) -> str:
         target, before = self._existing_file(command.path)
@@ -389,8 +331,10 @@ class Editor:
         normalized = text_file.normalized
         start = text_file.to_original_offset(match.start)
         end = text_file.to_original_offset(match.end)
-        replacement = match.replacement.replace("\n", text_file.eol)
-        note = self._write(target, before, self._splice(target, before, start, end, replacement), "str_replace")
+        # An empty file has no line endings to follow: new_str is written exactly as sent.
+        replacement = match.replacement.replace("\n", text_file.eol) if normalized else (command.new_str or "")
+        pieces = self._splice(target, before, start, end, replacement)
+        note = self.apply(Change("str_replace", target, before.data, pieces, before))
         # The reference's snippet: from 4 lines above the edit to 4 lines below its last line.
         line = normalized.count("\n", 0, match.start) + 1
         snippet_start = lines_back(normalized, match.start, SNIPPET_LINES)
@@ -408,6 +352,10 @@ class Editor:
         normalized = text_file.normalized
         old = command.old_str.replace("\r\n", "\n")
         new = (command.new_str or "").replace("\r\n", "\n")
+        if not old and not normalized:  # an empty file: the empty old_str matches once, at its start
+            if not new:
+                raise ToolError(messages.OLD_EQUALS_NEW)
+            return Match(0, 0, new), stale
         if not old:
             raise ToolError(messages.OLD_STR_EMPTY)
         if not old.strip():
@@ -431,7 +379,7 @@ class Editor:
         """After repeated failures: the whole file when it is small, otherwise how to look and an outline."""
         normalized = before.text.normalized
         if count_lines(normalized) <= ESCALATE_MAX_LINES:
-            body, _ = self._numbered_view(normalized, 1, 0, len(normalized))
+            body, _ = viewing.numbered(normalized, 1, 0, len(normalized), self.view_limit)
             return messages.ESCALATE_SMALL.format(count=failures, path=target.display, body=body)
         found = outline(normalized, target.real.suffix == ".py")
         return messages.ESCALATE_LARGE.format(
@@ -457,11 +405,11 @@ class Editor:
             position, piece = line_offset(normalized, line + 1), text + "\n"
         elif not normalized or normalized.endswith("\n"):
             position, piece = len(normalized), text + "\n"
-        else:  # after an unterminated last line: keep the file without a final newline
-            position, piece = len(normalized), "\n" + text
+        else:  # after an unterminated last line: keep the file without a final newline (unless the line is empty)
+            position, piece = len(normalized), "\n" + text if text else "\n\n"
         offset = text_file.to_original_offset(position)
         pieces = self._splice(target, before, offset, offset, piece.replace("\n", text_file.eol))
-        note = self._write(target, before, pieces, "insert")
+        note = self.apply(Change("insert", target, before.data, pieces, before))
         # The reference's snippet: up to 4 lines before the insertion, the new lines, 4 lines after.
         snippet_start = lines_back(normalized, position - 1, SNIPPET_LINES - 1) if position else 0
         chunk = (
@@ -481,23 +429,13 @@ class Editor:
         if current is None or digest([current]) != entry.after_digest:
             raise ToolError(messages.UNDO_CONFLICT.format(path=target.display))
         previous = self.history.before(entry)
-        self._allow("undo_edit", target, current, [previous] if previous is not None else None)
-        if self.journal is not None:
-            self.journal.before_write(target.canonical, current, digest([previous]) if previous is not None else "")
         if previous is None:
-            self.workspace.remove(target)
-            self.writes += 1
-            self.seen.forget(target.real)
-            self.history.pop(target.real)
+            self.apply(Change("undo_edit", target, current, None))
             return messages.UNDONE_CREATE.format(path=target.display)
         snapshot = self.workspace.read(target)
         if snapshot.data != current:
             raise ToolError(messages.UNDO_CONFLICT.format(path=target.display))
-        self.workspace.replace(target, [previous], snapshot)
-        self.writes += 1
-        self.history.pop(target.real)
-        if self.track_changes:
-            self.seen.remember(target.real, previous)
+        self.apply(Change("undo_edit", target, current, [previous], snapshot))
         normalized = TextFile.decode(previous).normalized
-        body = self._numbered_view(normalized, 1, 0, len(normalized))[0] if normalized else ""
+        body = viewing.numbered(normalized, 1, 0, len(normalized), self.view_limit)[0] if normalized else ""
         return messages.UNDONE.format(path=target.display, body=body)

@@ -255,6 +255,29 @@ def _whitespace_hint(text: str, old: str) -> str:
     return ""
 
 
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def _applied_at(text: str, old: str, new: str, near: int = 8) -> int | None:
+    """Where the edit's result `new` stands in `text`, or None.
+
+    When `new` is part of `old` (an edit that deletes text), finding it proves nothing while the
+    rest of `old` still surrounds it (the unfixed line, with `old` mistyped): such places do not count.
+    """
+    inside = old.find(new)
+    rest_before = _squash(old[:inside])[-near:] if inside >= 0 else ""
+    rest_after = _squash(old[inside + len(new) :])[:near] if inside >= 0 else ""
+    for position in occurrences(text, new):
+        end = position + len(new)
+        if rest_before and _squash(text[max(0, position - len(old) - 64) : position]).endswith(rest_before):
+            continue
+        if rest_after and _squash(text[end : end + len(old) + 64]).startswith(rest_after):
+            continue
+        return position
+    return None
+
+
 def not_found_hints(text: str, old: str, new: str, has_crlf: bool) -> str:
     """Specific advice for the model's next try after `old` was not found in `text`."""
     hints = ""
@@ -266,8 +289,8 @@ def not_found_hints(text: str, old: str, new: str, has_crlf: bool) -> str:
         hints += messages.HINT_ESCAPED_NEWLINES
     hints += _whitespace_hint(text, old)
     if len(new.strip()) >= 10 or "\n" in new.strip():
-        position = text.find(new)
-        if position >= 0:
+        position = _applied_at(text, old, new)
+        if position is not None:
             hints += messages.HINT_ALREADY_PRESENT.format(line=text.count("\n", 0, position) + 1)
     if not prefix:
         hints += _closest(text, old)

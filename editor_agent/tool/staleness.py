@@ -11,9 +11,15 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import texts as messages
+
+if TYPE_CHECKING:
+    from ..workspace.sandbox import Workspace
 
 KEEP_BYTES = 1 << 20
 DIFF_LINES = 40
@@ -87,3 +93,31 @@ class SeenFiles:
 
     def paths(self) -> list[Path]:
         return list(self._seen)
+
+
+class OutsideNotes:
+    """Notes for the model on seen files that someone else changed or deleted, each change told once."""
+
+    def __init__(self, workspace: Workspace, seen: SeenFiles) -> None:
+        self.workspace = workspace
+        self.seen = seen
+        self._told: set[tuple[Path, str]] = set()
+
+    def notes(self, touched: Iterable[Path], own: Path | None) -> str:
+        """The notes for the files the watcher reported as `touched`, except `own` (the call's own file)."""
+        notes = ""
+        for path in sorted(touched):
+            if path == own or path not in self.seen:
+                continue
+            data, info = self.workspace.peek(path)  # confined: a file swapped for a link out reads as gone
+            changed, old = self.seen.changed(path, data, info)
+            key = (path, hashlib.sha256(data).hexdigest() if data is not None else "deleted")
+            if not changed or key in self._told:
+                continue
+            self._told.add(key)
+            display = self.workspace.display(path.relative_to(self.workspace.root).as_posix())
+            if data is None:
+                notes += messages.OUTSIDE_DELETED.format(path=display)
+            else:
+                notes += messages.OUTSIDE_CHANGED.format(path=display, diff=short_diff(old, data, display))
+        return notes

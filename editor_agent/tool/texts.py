@@ -21,6 +21,11 @@ PATH_EMPTY = "Parameter `path` is empty. Give a path inside {mount}, e.g. {mount
 PATH_OUTSIDE = (
     "The path {path} is outside the workspace. Paths must be inside {mount} (e.g. {mount}/file.py) or relative to it."
 )
+# better than the reference: `C:\foo` would otherwise become a file literally named so
+PATH_FOREIGN = (
+    "The path {path} is a Windows path; paths here use forward slashes and start at {mount} (e.g. {mount}/file.py) "
+    "or are relative to it."
+)
 PATH_ESCAPES = "The path {path} escapes the workspace through a symbolic link; it cannot be used."
 PATH_CHANGED = (
     "The path {path} changed while it was being used (a directory or file on it was replaced by a link); "
@@ -80,6 +85,7 @@ VIEW_FILE = "Here's the result of running `cat -n` on {path}:\n{body}\n"
 VIEW_EMPTY_FILE = "The file {path} is empty."
 VIEW_DIRECTORY = "Here's the files and directories up to 2 levels deep in {path}, excluding hidden items:\n{body}\n"
 VIEW_HIDDEN_COUNT = "\n{count} hidden items in {path} are excluded (names starting with a dot, or hidden by policy)."
+VIEW_DIRECTORY_UNREADABLE = " (cannot be read: {reason})"
 VIEW_DIRECTORY_CAPPED = "\n(listing stopped after {count} entries; view a subdirectory to see more)"
 VIEW_RANGE_SHAPE = "Invalid `view_range`. It should be a list of two integers."
 VIEW_RANGE_ON_DIRECTORY = "The `view_range` parameter is not allowed when `path` points to a directory."

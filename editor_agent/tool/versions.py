@@ -18,6 +18,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..errors import UsageError
+
 Command = Literal["view", "create", "str_replace", "insert", "undo_edit"]
 
 _TIERS = {"opus", "sonnet", "haiku", "fable", "mythos", "instant"}
@@ -25,11 +27,11 @@ _KEPT_WORDS = {"preview"}
 _DATE = re.compile(r"^\d{8}$")
 
 
-class ToolsFileError(ValueError):
+class ToolsFileError(UsageError):
     """`tools.yaml` is malformed; the message names the line and the problem."""
 
 
-class ModelResolutionError(ValueError):
+class ModelResolutionError(UsageError):
     """A model id that cannot get a text editor tool; the message says what to do."""
 
 

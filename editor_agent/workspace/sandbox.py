@@ -17,31 +17,44 @@ import fnmatch
 import hashlib
 import os
 import posixpath
+import re
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import ToolError
-from ..tool import texts as messages
 from . import images
 from .confined import ChangedError, OutsideError, Tree, split
+from .errors import (
+    AlreadyExists,
+    FileChanged,
+    FileReadOnly,
+    FileTooLarge,
+    ImageTooLarge,
+    NotFound,
+    NotText,
+    ParentNotDirectory,
+    PathChanged,
+    PathEmpty,
+    PathEscapes,
+    PathForeign,
+    PathHidden,
+    PathOutside,
+    PathProtected,
+    ReadError,
+    SpecialFile,
+    WorkspaceError,
+    WriteError,
+    WriteTooLarge,
+)
 from .images import ImageInfo
 from .policy import Policy
 from .textfile import NotTextError, TextFile
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
-_LISTING_CAP = 1000
-
-
-def human_size(size: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
-    raise AssertionError("unreachable")
+_FOREIGN = re.compile(r"[A-Za-z]:[\\/]|\\\\")  # C:\x, C:/x, \\server\share: another platform's paths
 
 
 @dataclass(frozen=True)
@@ -104,11 +117,13 @@ class Workspace:
         return posixpath.join(self.mount, relative)
 
     def resolve(self, path: str) -> Target:
-        """Map a model path to a path inside the workspace (links inside it followed), or raise ToolError."""
+        """Map a model path to a path inside the workspace (links inside it followed), or raise WorkspaceError."""
         if not path.strip():
-            raise ToolError(messages.PATH_EMPTY.format(mount=self.mount))
+            raise PathEmpty(path, self.mount)
         if "\x00" in path:
-            raise ToolError(messages.PATH_OUTSIDE.format(path=path.replace("\x00", "\\0"), mount=self.mount))
+            raise PathOutside(path.replace("\x00", "\\0"), self.mount)
+        if _FOREIGN.match(path):
+            raise PathForeign(path, self.mount)
         if path.startswith("/"):
             normalized = posixpath.normpath(path)
             if self.mount == "/":
@@ -116,11 +131,11 @@ class Workspace:
             elif normalized == self.mount or normalized.startswith(self.mount + "/"):
                 relative = normalized[len(self.mount) :].lstrip("/")
             else:
-                raise ToolError(messages.PATH_OUTSIDE.format(path=path, mount=self.mount))
+                raise PathOutside(path, self.mount)
         else:
             relative = posixpath.normpath(path)
             if relative == ".." or relative.startswith("../"):
-                raise ToolError(messages.PATH_OUTSIDE.format(path=path, mount=self.mount))
+                raise PathOutside(path, self.mount)
         relative = "" if relative == "." else relative
         return self.target(relative)
 
@@ -130,13 +145,13 @@ class Workspace:
         try:
             canonical = self.tree.canonical(relative)
         except OutsideError:
-            raise ToolError(messages.PATH_ESCAPES.format(path=display)) from None
+            raise PathEscapes(display) from None
         except OSError as exc:
-            raise ToolError(messages.IO_READ.format(path=display, reason=exc.strerror or exc)) from None
+            raise ReadError(display, str(exc.strerror or exc)) from None
         for candidate in (relative, canonical):
             pattern = self.policy.match(candidate, self.policy.hidden)
             if pattern:
-                raise ToolError(messages.PATH_HIDDEN.format(path=display, pattern=pattern))
+                raise PathHidden(display, pattern)
         real = self.root / canonical if canonical else self.root
         return Target(display=display, real=real, relative=relative, canonical=canonical)
 
@@ -144,31 +159,38 @@ class Workspace:
         for candidate in (target.relative, target.canonical):
             pattern = self.policy.match(candidate, self.policy.read_only)
             if pattern:
-                raise ToolError(messages.PATH_READ_ONLY.format(path=target.display, pattern=pattern))
+                raise PathProtected(target.display, pattern)
 
-    def _failure(self, target: Target, exc: OSError, template: str = messages.IO_READ) -> ToolError:
-        """The ToolError for an OSError met on `target`: a link met mid-walk means the path changed."""
+    def failure(self, target: Target, exc: OSError, writing: bool = False) -> WorkspaceError:
+        """The error for an OSError met on `target`: a link met mid-walk means the path changed."""
         if isinstance(exc, OutsideError) or exc.errno in (errno.ELOOP, errno.ENOTDIR):
-            return ToolError(messages.PATH_CHANGED.format(path=target.display))
+            return PathChanged(target.display)
         if isinstance(exc, FileNotFoundError):
-            return ToolError(messages.PATH_NOT_FOUND.format(path=target.display))
-        return ToolError(template.format(path=target.display, reason=exc.strerror or exc))
+            return NotFound(target.display)
+        return (WriteError if writing else ReadError)(target.display, str(exc.strerror or exc))
 
     def kind(self, target: Target) -> str:
-        """`file`, `directory` or `missing`; special files raise ToolError."""
+        """`file`, `directory` or `missing`; special files raise SpecialFile."""
         try:
             info = self.tree.lstat(target.canonical)
         except (FileNotFoundError, NotADirectoryError):
             return "missing"
         except OSError as exc:
-            raise self._failure(target, exc) from None
+            raise self.failure(target, exc) from None
         if stat.S_ISDIR(info.st_mode):
             return "directory"
         if stat.S_ISREG(info.st_mode):
             return "file"
         if stat.S_ISLNK(info.st_mode):
-            raise ToolError(messages.PATH_CHANGED.format(path=target.display))
-        raise ToolError(messages.PATH_SPECIAL.format(path=target.display, kind=_kind(info.st_mode)))
+            raise PathChanged(target.display)
+        raise SpecialFile(target.display, _kind(info.st_mode))
+
+    def existing(self, target: Target) -> str:
+        """`file` or `directory`; a missing path raises NotFound with a nearby name if there is one."""
+        kind = self.kind(target)
+        if kind == "missing":
+            raise NotFound(target.display, self.suggest(target))
+        return kind
 
     def suggest(self, target: Target) -> str | None:
         """A nearby existing path for a missing one (same name elsewhere, or a close name)."""
@@ -194,28 +216,16 @@ class Workspace:
         with self._open_regular(target) as (handle, info):
             if info.st_size > limit:
                 can_range = not ranged and info.st_size <= self.policy.max_view_bytes
-                advice = messages.FILE_TOO_LARGE_RANGE if can_range else messages.FILE_TOO_LARGE_NONE
-                raise ToolError(
-                    messages.FILE_TOO_LARGE.format(
-                        path=target.display, size=human_size(info.st_size), limit=human_size(limit)
-                    )
-                    + advice
-                )
+                raise FileTooLarge(target.display, info.st_size, limit, can_view_range=can_range)
             data = handle.read(info.st_size + 1)  # read(n) allocates n bytes up front: ask for what is there
             if len(data) > info.st_size:  # it grew since fstat: read on, up to the limit
                 data += handle.read(limit + 1 - len(data))
         if len(data) > limit:
-            raise ToolError(
-                messages.FILE_TOO_LARGE.format(
-                    path=target.display, size=f"over {human_size(limit)}", limit=human_size(limit)
-                )
-            )
+            raise FileTooLarge(target.display, len(data), limit, growing=True)
         try:
             text = TextFile.decode(data, self.policy.encoding_for(target.relative))
         except NotTextError as exc:
-            raise ToolError(
-                messages.FILE_NOT_TEXT.format(path=target.display, kind=exc.kind, size=human_size(len(data)))
-            ) from None
+            raise NotText(target.display, exc.kind, len(data)) from None
         return Snapshot(data=data, text=text, stat=info)
 
     @contextlib.contextmanager
@@ -225,11 +235,11 @@ class Workspace:
             with self.tree.open_read(target.canonical) as fd:
                 info = os.fstat(fd)
                 if not stat.S_ISREG(info.st_mode):
-                    raise ToolError(messages.PATH_SPECIAL.format(path=target.display, kind=_kind(info.st_mode)))
+                    raise SpecialFile(target.display, _kind(info.st_mode))
                 with os.fdopen(fd, "rb", closefd=False) as handle:
                     yield handle, info
         except OSError as exc:
-            raise self._failure(target, exc) from None
+            raise self.failure(target, exc) from None
 
     def read_image(self, target: Target) -> tuple[bytes, ImageInfo] | None:
         """The bytes and kind of an image file the model can be shown, or None if it is no such image.
@@ -247,13 +257,9 @@ class Workspace:
         if image is None:
             return None
         if image.too_large or len(data) > limit:
-            raise ToolError(
-                messages.IMAGE_TOO_LARGE.format(
-                    path=target.display, kind=image.kind, width=image.width, height=image.height,
-                    size=images.size_text(max(size, len(data))), side=images.MAX_SIDE,
-                    limit=images.size_text(limit),
-                )
-            )  # fmt: skip
+            raise ImageTooLarge(
+                target.display, image.kind, image.width, image.height, max(size, len(data)), images.MAX_SIDE, limit
+            )
         return data, image
 
     def relative_of(self, real: Path) -> str | None:
@@ -286,53 +292,7 @@ class Workspace:
     def check_size(self, target: Target, size: int) -> None:
         """Refuse to write a file larger than the policy's limit (what could not be read back)."""
         if size > self.policy.max_file_bytes:
-            limit = human_size(self.policy.max_file_bytes)
-            raise ToolError(messages.WRITE_TOO_LARGE.format(path=target.display, size=human_size(size), limit=limit))
-
-    def list_directory(self, target: Target) -> tuple[list[str], int, bool]:
-        """Entries up to two levels deep (sorted, no shell), the hidden count, and whether capped."""
-        entries = [target.display]
-        hidden = 0
-
-        def visible(entry: os.DirEntry[str], relative: str) -> bool:
-            nonlocal hidden
-            if entry.name.startswith(".") or self.policy.match(relative, self.policy.hidden):
-                hidden += 1
-                return False
-            return True
-
-        def is_directory(entry: os.DirEntry[str]) -> bool:
-            try:
-                return entry.is_dir(follow_symlinks=False)
-            except OSError:
-                return False
-
-        try:
-            with self.tree.scan(target.canonical) as children:
-                for child in children:
-                    child_relative = posixpath.join(target.relative, child.name)
-                    if not visible(child, child_relative):
-                        continue
-                    if len(entries) > _LISTING_CAP:
-                        return entries, hidden, True
-                    directory = is_directory(child)
-                    entries.append(self.display(child_relative) + ("/" if directory else ""))
-                    if not directory:
-                        continue
-                    try:
-                        with self.tree.scan(posixpath.join(target.canonical, child.name)) as grandchildren:
-                            for grandchild in grandchildren:
-                                grandchild_relative = posixpath.join(child_relative, grandchild.name)
-                                if visible(grandchild, grandchild_relative):
-                                    if len(entries) > _LISTING_CAP:
-                                        return entries, hidden, True
-                                    slash = "/" if is_directory(grandchild) else ""
-                                    entries.append(self.display(grandchild_relative) + slash)
-                    except OSError:
-                        continue  # swapped for a link or removed meanwhile: not listed
-        except OSError as exc:
-            raise self._failure(target, exc) from None
-        return entries, hidden, False
+            raise WriteTooLarge(target.display, size, self.policy.max_file_bytes)
 
     # --- writing --------------------------------------------------------------------
 
@@ -341,14 +301,14 @@ class Workspace:
         self.check_writable(target)
         mode = stat.S_IMODE(before.stat.st_mode)
         if not mode & 0o222:
-            raise ToolError(messages.FILE_READ_ONLY.format(path=target.display, mode=oct(mode)))
+            raise FileReadOnly(target.display, mode)
         owner = (before.stat.st_uid, before.stat.st_gid)
         try:
             self.tree.replace(target.canonical, pieces, mode, expect=before.stat, owner=owner)
         except ChangedError:
-            raise ToolError(messages.FILE_CHANGED.format(path=target.display)) from None
+            raise FileChanged(target.display) from None
         except OSError as exc:
-            raise self._failure(target, exc, messages.IO_WRITE) from None
+            raise self.failure(target, exc, writing=True) from None
 
     def restore(self, target: Target, data: bytes | None) -> None:
         """Put a file back to `data` (keeping its mode), or remove it when `data` is None: for undo and jobs.
@@ -371,7 +331,7 @@ class Workspace:
                 pass
             self.tree.replace(target.canonical, [data], mode, expect=None)
         except OSError as exc:
-            raise self._failure(target, exc, messages.IO_WRITE) from None
+            raise self.failure(target, exc, writing=True) from None
 
     def create(
         self, target: Target, data: bytes, before_directories: Callable[[list[str]], None] | None = None
@@ -389,11 +349,11 @@ class Workspace:
         try:
             self.tree.create(target.canonical, [data], 0o666 & ~_UMASK, made)
         except FileExistsError:
-            raise ToolError(messages.PATH_EXISTS.format(path=target.display)) from None
+            raise AlreadyExists(target.display) from None
         except NotADirectoryError:
-            raise ToolError(messages.PARENT_NOT_DIRECTORY.format(path=target.display, parent="a parent")) from None
+            raise ParentNotDirectory(target.display, "a parent") from None
         except OSError as exc:
-            raise self._failure(target, exc, messages.IO_WRITE) from None
+            raise self.failure(target, exc, writing=True) from None
         return [self.display(relative) for relative in made]
 
     def _missing_parents(self, target: Target) -> list[str]:
@@ -406,11 +366,9 @@ class Workspace:
             except FileNotFoundError:
                 continue
             except OSError as exc:
-                raise self._failure(target, exc, messages.IO_WRITE) from None
+                raise self.failure(target, exc, writing=True) from None
             if not stat.S_ISDIR(info.st_mode):
-                raise ToolError(
-                    messages.PARENT_NOT_DIRECTORY.format(path=target.display, parent=self.display(relative))
-                )
+                raise ParentNotDirectory(target.display, self.display(relative))
             return ["/".join(parts[:d]) for d in range(len(parts), depth, -1)]
         return ["/".join(parts[:d]) for d in range(len(parts), 0, -1)]
 
@@ -419,7 +377,7 @@ class Workspace:
         try:
             self.tree.unlink(target.canonical)
         except OSError as exc:
-            raise self._failure(target, exc, messages.IO_WRITE) from None
+            raise self.failure(target, exc, writing=True) from None
 
     def remove_directory(self, target: Target) -> bool:
         """Remove an empty directory; False (and nothing done) if it is not empty or not there."""

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from ..errors import ToolError
-from ..tool import texts as messages
+from .errors import EncodingNotConfirmed
 
 # Byte-order marks we recognise, longest first so UTF-32 wins over UTF-16.
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -145,23 +144,6 @@ def _added_text(old: str, new: str) -> str:
     return new[head : len(new) - tail]
 
 
-class EncodingNotConfirmed(ToolError):
-    """New non-ASCII text for a file whose encoding is only a guess: it could be written as the wrong bytes.
-
-    `path` and `glob` name the file for the message; without them the message speaks of "the file".
-    """
-
-    def __init__(self, encoding: str, char: str, encodable: bool, path: str = "", glob: str = "") -> None:
-        template = messages.ENCODING_GUESS_NEW_TEXT if encodable else messages.ENCODING_GUESS_CANNOT_HOLD
-        text = template.format(path=path or "the file", encoding=encoding, char=char)
-        super().__init__(text + messages.ENCODING_CONFIRM.format(glob=glob or "PATH", encoding=encoding))
-        self.encoding, self.char, self.encodable = encoding, char, encodable
-
-    def at(self, path: str, glob: str) -> EncodingNotConfirmed:
-        """The same refusal, naming the file."""
-        return EncodingNotConfirmed(self.encoding, self.char, self.encodable, path, glob)
-
-
 def _unfaithful(text: str, encoding: str) -> UnicodeEncodeError | None:
     """The first character of `text` that the encoding writes as bytes that read back as something else."""
     for index, char in enumerate(text):
@@ -204,10 +186,10 @@ class TextFile:
             middle = replacement.encode(self.encoding)
         except UnicodeEncodeError as exc:
             if added:
-                raise EncodingNotConfirmed(self.encoding, exc.object[exc.start : exc.end], False) from None
+                raise EncodingNotConfirmed("", self.encoding, exc.object[exc.start : exc.end], False) from None
             raise
         if added and not added.isascii():
-            raise EncodingNotConfirmed(self.encoding, next(c for c in added if not c.isascii()), True)
+            raise EncodingNotConfirmed("", self.encoding, next(c for c in added if not c.isascii()), True)
         if self.encoding != "utf-8" and not replacement.isascii():
             unfaithful = _unfaithful(replacement, self.encoding)
             if unfaithful is not None:
@@ -277,12 +259,6 @@ class TextFile:
             if unfaithful is not None:
                 raise unfaithful
         return self.bom + data
-
-    def view_note(self, path: str, glob: str) -> str:
-        """For a view: that the encoding is a guess and how to confirm it (empty when it is not a guess)."""
-        if not self.assumed:
-            return ""
-        return messages.ENCODING_GUESS_VIEW.format(path=path, encoding=self.encoding, glob=glob)
 
     # --- line endings -------------------------------------------------------------
 
