@@ -26,11 +26,14 @@ from pydantic import ValidationError
 
 from editor_agent.testing import Fault, MessagesServer, Script, Turn
 
+
+from .conftest import shared_data
+
 MODEL = "claude-sonnet-4-6"
 TOOL = {"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"}
 OLD_EDITOR = {"type": "text_editor_20250124", "name": "str_replace_editor"}
 KEY = "test-key"
-CASSETTES = Path(__file__).resolve().parents[1].parent / "shared" / "conformance" / "api-cassettes" / "pydantic-ai"
+CASSETTES = ("conformance", "api-cassettes", "pydantic-ai")  # in ../shared, see conftest.shared_data
 TEXT = {"type": "text", "text": "some text"}
 ASK: dict[str, Any] = {"model": MODEL, "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
 
@@ -123,7 +126,7 @@ def test_a_multi_turn_tool_session_validates_cleanly() -> None:
 
 
 def test_a_reply_has_the_keys_of_the_recorded_api_reply() -> None:
-    recorded = yaml.safe_load((CASSETTES / "test_anthropic_text_editor_tool.yaml").read_text())
+    recorded = yaml.safe_load(shared_data(*CASSETTES, "test_anthropic_text_editor_tool.yaml").read_text())
     real = recorded["interactions"][0]["response"]["parsed_body"]
     with MessagesServer(script(view("hello.py"), text("hi", model="claude-sonnet-4-5-20250929"))) as server:
         status, headers, reply = post(server, body(tools=[TOOL], model="claude-sonnet-4-5"))
@@ -164,7 +167,7 @@ def test_a_stream_parses_into_the_same_message_as_the_plain_reply() -> None:
 
 
 def test_the_stream_has_the_event_order_and_chunks_of_the_recorded_stream() -> None:
-    recorded = yaml.safe_load((CASSETTES / "test_anthropic_text_editor_toolset_stream.yaml").read_text())
+    recorded = yaml.safe_load(shared_data(*CASSETTES, "test_anthropic_text_editor_toolset_stream.yaml").read_text())
     real = recorded["interactions"][0]["response"]["body"]["string"]
     real_names = [line[7:] for line in real.splitlines() if line.startswith("event: ")]
     with MessagesServer(script(view("/tmp/example.py"))) as server:
