@@ -85,12 +85,14 @@ class Ran:
 
 RunCli = Callable[..., Ran]
 
+GIT_ALONE = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}  # git without the user's configuration
+
 
 @pytest.fixture
 def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> RunCli:
     """`editor-agent ARGS` through `cli.main.main` in this process: ~20x faster than a new interpreter.
 
-    Each call sees an environment without ANTHROPIC_* and EDITOR_AGENT_* (plus `env`), the given working
+    Each call sees an environment without ANTHROPIC_*, EDITOR_AGENT_* and GIT_* (plus `env`), the given working
     directory, and a fresh set of registered credential values; all of it is put back afterwards, so
     nothing leaks into the next call or test. Real processes stay for what needs one (exit by signal,
     a clean stdout byte stream, the wheel): those tests are marked `slow`.
@@ -102,7 +104,7 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str])
         out = io.StringIO()
         with monkeypatch.context() as patch:
             for name in list(os.environ):
-                if name.startswith(("ANTHROPIC_", "EDITOR_AGENT_")):
+                if name.startswith(("ANTHROPIC_", "EDITOR_AGENT_", "GIT_")):
                     patch.delenv(name)
             for name, value in (env or {}).items():
                 patch.setenv(name, value)

@@ -9,7 +9,6 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +24,7 @@ from editor_agent.batch.report import TaskReport
 from editor_agent.jobs.checks import run_check
 from editor_agent.testing import MessagesServer, Script
 
-from .conftest import Ran, RunCli, real_cli
+from .conftest import GIT_ALONE, Ran, RunCli, real_cli
 
 SECRET = "some-fake-value-4f1c9a"
 TOOL = "str_replace_based_edit_tool"
@@ -39,7 +38,7 @@ def done(text: str = "Done.") -> dict[str, Any]:
     return {"content": [{"type": "text", "text": text}], "stop_reason": "end_turn"}
 
 
-ENV = {"ANTHROPIC_API_KEY": SECRET, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+ENV = {"ANTHROPIC_API_KEY": SECRET, **GIT_ALONE}
 
 
 @pytest.fixture

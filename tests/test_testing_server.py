@@ -26,7 +26,6 @@ from pydantic import ValidationError
 
 from editor_agent.testing import Fault, MessagesServer, Script, Turn
 
-
 from .conftest import shared_data
 
 MODEL = "claude-sonnet-4-6"
