@@ -572,6 +572,7 @@ def test_scripts_load_from_yaml_and_json(tmp_path: Path) -> None:
         Script.model_validate({"turns": [{"fault": "status"}]})
 
 
+@pytest.mark.slow  # a real process, ended by a signal
 def test_the_command_serves_a_script_until_interrupted(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text(yaml.safe_dump({"turns": [text("from the command")]}))
     command = [sys.executable, "-m", "editor_agent.testing", "--script", str(tmp_path / "s.yaml"), "--api-key", "K"]
