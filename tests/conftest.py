@@ -138,3 +138,24 @@ def real_cli(
     clean["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     return subprocess.run([sys.executable, "-m", "editor_agent", *args], input=stdin, capture_output=True, text=True,
                           timeout=timeout, env={**clean, **(env or {})}, cwd=cwd)  # fmt: skip
+
+
+# --- scripted model turns and git, as the job tests use them -----------------------------------------
+
+TOOL = "str_replace_based_edit_tool"
+
+
+def use(command: str, **fields: Any) -> dict[str, Any]:
+    """A `tool_use` block of the current text editor tool."""
+    return {"type": "tool_use", "name": TOOL, "input": {"command": command, **fields}}
+
+
+def done(text: str = "Done.") -> dict[str, Any]:
+    """A final turn: the model says it is done."""
+    return {"content": [{"type": "text", "text": text}], "stop_reason": "end_turn"}
+
+
+def git(repo: Path, *args: str, check: bool = True) -> str:
+    """`git ARGS` in `repo` with a fixed identity; its stdout."""
+    command = ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args]
+    return subprocess.run(command, cwd=repo, capture_output=True, text=True, check=check).stdout

@@ -18,10 +18,9 @@ import pytest
 
 from editor_agent.testing import MessagesServer, Script
 
-from .conftest import GIT_ALONE, Ran, RunCli
+from .conftest import GIT_ALONE, Ran, RunCli, done, git, use
 
 KEY = "sk-leaks-test"
-TOOL = "str_replace_based_edit_tool"
 SHOP = "def apply_discount(total, percent):\n    return total - total * percent\n"
 LINES = "".join(f"line {n}\n" for n in range(1, 21))
 USER_EDIT = "line 1 UNSTAGED-USER-EDIT-9090\n"
@@ -33,18 +32,6 @@ STAGED_ONLY = ("staged-only.txt", "STAGED-ONLY-5150\n")
 MARKERS = ("PRIVATE-NOTES-7731", "SECRET-TOKEN-4242", "STAGED-ONLY-5150", "UNSTAGED-USER-EDIT-9090")
 USER_FILES = ("notes-private.txt", "credentials.local", "staged-only.txt")
 DAY_NS = 86_400 * 1_000_000_000
-
-
-def git(repo: Path, *args: str, check: bool = True) -> str:
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=check).stdout
-
-
-def use(command: str, **fields: Any) -> dict[str, Any]:
-    return {"type": "tool_use", "name": TOOL, "input": {"command": command, **fields}}
-
-
-def done() -> dict[str, Any]:
-    return {"content": [{"type": "text", "text": "Done."}], "stop_reason": "end_turn"}
 
 
 FIX_SHOP = use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")

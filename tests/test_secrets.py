@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import stat
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,18 +23,20 @@ from editor_agent.batch.report import TaskReport
 from editor_agent.jobs.checks import run_check
 from editor_agent.testing import MessagesServer, Script
 
-from .conftest import GIT_ALONE, Ran, RunCli, real_cli
+from .conftest import GIT_ALONE, Ran, RunCli, done, git, real_cli, use
 
 SECRET = "some-fake-value-4f1c9a"
-TOOL = "str_replace_based_edit_tool"
 
 
-def use(command: str, **fields: Any) -> dict[str, Any]:
-    return {"type": "tool_use", "name": TOOL, "input": {"command": command, **fields}}
-
-
-def done(text: str = "Done.") -> dict[str, Any]:
-    return {"content": [{"type": "text", "text": text}], "stop_reason": "end_turn"}
+def committed_project(tmp_path: Path) -> Path:
+    """A repository whose one commit holds app.py."""
+    repo = tmp_path / "project"
+    repo.mkdir()
+    (repo / "app.py").write_text("X = 1\n")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "start")
+    return repo
 
 
 ENV = {"ANTHROPIC_API_KEY": SECRET, **GIT_ALONE}
@@ -49,11 +50,6 @@ def cli(run_cli: RunCli) -> Callable[..., Ran]:
         return run_cli(*args, stdin=stdin, env={**ENV, **({"ANTHROPIC_BASE_URL": server.url} if server else {})})
 
     return run
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo, check=True,
-                   capture_output=True)  # fmt: skip
 
 
 @pytest.fixture
@@ -203,12 +199,7 @@ def test_check_runs_without_the_credential_variables(tmp_path: Path, monkeypatch
 
 @pytest.mark.slow  # the check reads its parent's environ: that must be a real editor-agent process
 def test_a_check_printing_the_environment_leaks_the_key_nowhere(tmp_path: Path):
-    repo = tmp_path / "project"
-    repo.mkdir()
-    (repo / "app.py").write_text("X = 1\n")
-    git(repo, "init", "-q")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "start")
+    repo = committed_project(tmp_path)
     # `env` shows the check's environment; the parent's environ is what a hostile check would read instead
     check = "env; tr '\\0' '\\n' < /proc/$PPID/environ; exit 1"
     turns = [
@@ -242,12 +233,7 @@ def test_transcript_redacts_registered_values_and_is_private(tmp_path: Path, mon
 
 
 def test_isolated_patch_is_private(tmp_path: Path, cli: Callable[..., Ran]):
-    repo = tmp_path / "project"
-    repo.mkdir()
-    (repo / "app.py").write_text("X = 1\n")
-    git(repo, "init", "-q")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "start")
+    repo = committed_project(tmp_path)
     turns = [{"content": [use("str_replace", path="/repo/app.py", old_str="X = 1", new_str="X = 2")]}, done()]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=SECRET) as server:
         result = cli("run", "change it", "--workspace", str(repo), "--model", "claude-opus-4-5", "--isolate",
