@@ -90,7 +90,7 @@ GIT_ALONE = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}  # git
 
 @pytest.fixture
 def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> RunCli:
-    """`editor-agent ARGS` through `cli.main.main` in this process: ~20x faster than a new interpreter.
+    """`editor-agent ARGS` through `cli.main.main` in this process: no new interpreter per call.
 
     Each call sees an environment without ANTHROPIC_*, EDITOR_AGENT_* and GIT_* (plus `env`), the given working
     directory, and a fresh set of registered credential values; all of it is put back afterwards, so

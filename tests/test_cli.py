@@ -145,3 +145,18 @@ def test_real_process_exit_codes_and_clean_stdout(tmp_path: Path):
     assert (failed.returncode, failed.stdout) == (1, "") and len(failed.stderr.splitlines()) == 1
     usage = real_cli("exec", "--workspace", str(tmp_path))
     assert (usage.returncode, usage.stdout) == (2, "") and "Traceback" not in usage.stderr
+
+
+def test_in_process_runs_leave_no_environment_directory_or_credential_behind(tmp_path: Path, run_cli: RunCli):
+    import os
+
+    from editor_agent.safety import redact
+
+    before = (dict(os.environ), Path.cwd(), redact.secrets(), redact.variables())
+    config = tmp_path / "config.yaml"
+    config.write_text("profiles:\n  gw:\n    base_url: http://127.0.0.1:9\n    credential_env: GW_KEY\n")
+    flags = ["--config", str(config), "--profile", "gw", "--max-retries", "0"]
+    done = run_cli("run", "x", "--workspace", str(tmp_path), "--model", "claude-opus-4-5", *flags,
+                   env={"GW_KEY": "gateway-key-123456"}, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 1 and "gateway-key-123456" not in done.stderr
+    assert (dict(os.environ), Path.cwd(), redact.secrets(), redact.variables()) == before
