@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import io
 import os
+import subprocess
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +49,113 @@ def call(editor: Editor) -> Callable[..., ToolResult]:
         return editor.run(tool_input)
 
     return run
+
+
+# --- data next to the repository ------------------------------------------------------------------
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+REQUIRE_SHARED = "EDITOR_AGENT_REQUIRE_SHARED"
+
+
+def shared_data(*parts: str) -> Path:
+    """A path in `../shared` (recorded real traffic), or skip: a fresh clone has nothing beside it.
+
+    CI sets EDITOR_AGENT_REQUIRE_SHARED=1, which turns the skip into a failure so the data is really used there.
+    """
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        reason = f"{path} does not exist (recorded data expected next to the repository, in ../shared)"
+        if os.environ.get(REQUIRE_SHARED, "").strip() not in ("", "0"):
+            pytest.fail(f"{reason}; {REQUIRE_SHARED} is set, so it is required")
+        pytest.skip(reason)
+    return path
+
+
+# --- the command, run in this process -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What one `editor-agent` command did: the same three fields as `subprocess.CompletedProcess`."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+RunCli = Callable[..., Ran]
+
+GIT_ALONE = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}  # git without the user's configuration
+
+
+@pytest.fixture
+def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> RunCli:
+    """`editor-agent ARGS` through `cli.main.main` in this process: no new interpreter per call.
+
+    Each call sees an environment without ANTHROPIC_*, EDITOR_AGENT_* and GIT_* (plus `env`), the given working
+    directory, and a fresh set of registered credential values; all of it is put back afterwards, so
+    nothing leaks into the next call or test. Real processes stay for what needs one (exit by signal,
+    a clean stdout byte stream, the wheel): those tests are marked `slow`.
+    """
+    from editor_agent.cli.main import main
+    from editor_agent.safety import redact
+
+    def run(*args: str, stdin: str = "", env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Ran:
+        out = io.StringIO()
+        with monkeypatch.context() as patch:
+            for name in list(os.environ):
+                if name.startswith(("ANTHROPIC_", "EDITOR_AGENT_", "GIT_")):
+                    patch.delenv(name)
+            for name, value in (env or {}).items():
+                patch.setenv(name, value)
+            if cwd is not None:
+                patch.chdir(cwd)
+            patch.setattr(redact, "_values", set(redact._values))
+            patch.setattr(redact, "_variables", set(redact._variables))
+            patch.setattr(sys, "stdin", io.StringIO(stdin))
+            capsys.readouterr()
+            try:
+                code = main(list(args), stdin=sys.stdin, stdout=out)
+            except SystemExit as exc:  # argparse: --help, --version, bad flags
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+            captured = capsys.readouterr()
+        return Ran(code, out.getvalue() + captured.out, captured.err)
+
+    return run
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def real_cli(
+    *args: str, stdin: str = "", env: Mapping[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`python -m editor_agent ARGS` as a new process, for what only a real process shows (mark the test `slow`).
+
+    The child sees this environment without ANTHROPIC_* (plus `env`) and imports this checkout.
+    """
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    clean["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return subprocess.run([sys.executable, "-m", "editor_agent", *args], input=stdin, capture_output=True, text=True,
+                          timeout=timeout, env={**clean, **(env or {})}, cwd=cwd)  # fmt: skip
+
+
+# --- scripted model turns and git, as the job tests use them -----------------------------------------
+
+TOOL = "str_replace_based_edit_tool"
+
+
+def use(command: str, **fields: Any) -> dict[str, Any]:
+    """A `tool_use` block of the current text editor tool."""
+    return {"type": "tool_use", "name": TOOL, "input": {"command": command, **fields}}
+
+
+def done(text: str = "Done.") -> dict[str, Any]:
+    """A final turn: the model says it is done."""
+    return {"content": [{"type": "text", "text": text}], "stop_reason": "end_turn"}
+
+
+def git(repo: Path, *args: str, check: bool = True) -> str:
+    """`git ARGS` in `repo` with a fixed identity; its stdout."""
+    command = ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args]
+    return subprocess.run(command, cwd=repo, capture_output=True, text=True, check=check).stdout

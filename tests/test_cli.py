@@ -1,24 +1,20 @@
-"""The two stable entry points, run as a person or a program would: real subprocesses."""
+"""The two stable entry points, `tools resolve` and `exec`, run as a program would: through `main`, and once
+as a real process for the exit codes and a clean stdout."""
 
 from __future__ import annotations
 
 import io
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-
-def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "editor_agent", *args], input=stdin, capture_output=True, text=True, timeout=60
-    )
+from .conftest import RunCli, real_cli
 
 
-def test_tools_resolve_prints_definition():
-    done = cli("tools", "resolve", "claude-3.5-sonnet")
+def test_tools_resolve_prints_definition(run_cli: RunCli):
+    done = run_cli("tools", "resolve", "claude-3.5-sonnet")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
         "type": "text_editor_20241022",
@@ -28,8 +24,8 @@ def test_tools_resolve_prints_definition():
     }
 
 
-def test_tools_resolve_max_characters():
-    done = cli("tools", "resolve", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", "--max-characters", "9000")
+def test_tools_resolve_max_characters(run_cli: RunCli):
+    done = run_cli("tools", "resolve", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", "--max-characters", "9000")
     assert json.loads(done.stdout) == {
         "type": "text_editor_20250728",
         "name": "str_replace_based_edit_tool",
@@ -39,22 +35,22 @@ def test_tools_resolve_max_characters():
     }
 
 
-def test_tools_resolve_model_without_tool():
-    done = cli("tools", "resolve", "claude-3-haiku-20240307")
+def test_tools_resolve_model_without_tool(run_cli: RunCli):
+    done = run_cli("tools", "resolve", "claude-3-haiku-20240307")
     assert done.returncode == 1
     assert done.stdout == ""
     assert len(done.stderr.strip().splitlines()) == 1
     assert "no text editor tool" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_tools_resolve_unknown_claude_warns():
-    done = cli("tools", "resolve", "claude-sonnet-9")
+def test_tools_resolve_unknown_claude_warns(run_cli: RunCli):
+    done = run_cli("tools", "resolve", "claude-sonnet-9")
     assert done.returncode == 0
     assert json.loads(done.stdout)["type"] == "text_editor_20250728"
     assert "warning: claude-sonnet-9: no rule" in done.stderr
 
 
-def test_exec_runs_inputs_in_one_session(tmp_path: Path):
+def test_exec_runs_inputs_in_one_session(tmp_path: Path, run_cli: RunCli):
     (tmp_path / "a.txt").write_text("hello\n")
     lines = [
         {"command": "str_replace", "path": "/repo/a.txt", "old_str": "hello", "new_str": "bye"},
@@ -62,7 +58,7 @@ def test_exec_runs_inputs_in_one_session(tmp_path: Path):
         {"command": "view", "path": "/nope"},
     ]
     stdin = "\n".join(json.dumps(line) for line in lines) + "\nnot json\n\n"
-    done = cli("exec", "--workspace", str(tmp_path), "--model", "claude-3-7-sonnet-20250219", stdin=stdin)
+    done = run_cli("exec", "--workspace", str(tmp_path), "--model", "claude-3-7-sonnet-20250219", stdin=stdin)
     assert done.returncode == 0, done.stderr
     results = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["is_error"] for r in results] == [False, False, True, True]
@@ -71,10 +67,10 @@ def test_exec_runs_inputs_in_one_session(tmp_path: Path):
     assert (tmp_path / "a.txt").read_text() == "hello\n"
 
 
-def test_exec_mount_and_tool_flags(tmp_path: Path):
+def test_exec_mount_and_tool_flags(tmp_path: Path, run_cli: RunCli):
     (tmp_path / "x.py").write_text("é = 1\n")
     stdin = json.dumps({"command": "view", "path": "/testbed/x.py"}) + "\n"
-    done = cli(
+    done = run_cli(
         "exec", "--workspace", str(tmp_path), "--mount", "/testbed", "--tool", "text_editor_20250429", stdin=stdin
     )
     assert json.loads(done.stdout) == {
@@ -83,36 +79,36 @@ def test_exec_mount_and_tool_flags(tmp_path: Path):
     }
 
 
-def test_exec_max_characters(tmp_path: Path):
+def test_exec_max_characters(tmp_path: Path, run_cli: RunCli):
     (tmp_path / "x.txt").write_text("".join(f"line {i}\n" for i in range(100)))
     stdin = json.dumps({"command": "view", "path": "x.txt"}) + "\n"
-    done = cli(
+    done = run_cli(
         "exec", "--workspace", str(tmp_path), "--model", "claude-opus-4-5", "--max-characters", "50", stdin=stdin
     )
     content = json.loads(done.stdout)["content"]
     assert "lines 1-7 of 100" in content
 
 
-def test_exec_bad_flags_exit_2(tmp_path: Path):
-    assert cli("exec", "--workspace", str(tmp_path)).returncode == 2  # neither --model nor --tool
-    assert cli("exec", "--workspace", str(tmp_path), "--model", "m", "--tool", "t").returncode == 2
-    done = cli("exec", "--workspace", str(tmp_path / "missing"), "--model", "claude-sonnet-4-5")
+def test_exec_bad_flags_exit_2(tmp_path: Path, run_cli: RunCli):
+    assert run_cli("exec", "--workspace", str(tmp_path)).returncode == 2  # neither --model nor --tool
+    assert run_cli("exec", "--workspace", str(tmp_path), "--model", "m", "--tool", "t").returncode == 2
+    done = run_cli("exec", "--workspace", str(tmp_path / "missing"), "--model", "claude-sonnet-4-5")
     assert done.returncode == 2 and "not a directory" in done.stderr
-    done = cli("exec", "--workspace", str(tmp_path), "--tool", "text_editor_19990101")
+    done = run_cli("exec", "--workspace", str(tmp_path), "--tool", "text_editor_19990101")
     assert done.returncode == 2 and "unknown tool type" in done.stderr
-    done = cli("exec", "--workspace", str(tmp_path), "--model", "claude-3-haiku-20240307")
+    done = run_cli("exec", "--workspace", str(tmp_path), "--model", "claude-3-haiku-20240307")
     assert done.returncode == 2 and "no text editor tool" in done.stderr
 
 
-def test_bad_tools_file_is_one_line(tmp_path: Path):
+def test_bad_tools_file_is_one_line(tmp_path: Path, run_cli: RunCli):
     bad = tmp_path / "tools.yaml"
     bad.write_text("versions: {}\nnewest: x\nmodels: []\n")
-    done = cli("tools", "resolve", "claude-sonnet-4-5", "--tools-file", str(bad))
+    done = run_cli("tools", "resolve", "claude-sonnet-4-5", "--tools-file", str(bad))
     assert done.returncode == 2
     assert done.stderr.strip() == f"editor-agent: error: {bad}:2: newest: 'x' is not one of the versions"
 
 
-def test_exec_policy_flags(tmp_path: Path):
+def test_exec_policy_flags(tmp_path: Path, run_cli: RunCli):
     (tmp_path / "gen").mkdir()
     (tmp_path / "gen" / "out.txt").write_text("x\n")
     (tmp_path / "lock.json").write_text("{}\n")
@@ -123,7 +119,7 @@ def test_exec_policy_flags(tmp_path: Path):
             {"command": "str_replace", "path": "lock.json", "old_str": "{}", "new_str": "[]"},
         ]
     )
-    done = cli(
+    done = run_cli(
         "exec",
         "--workspace",
         str(tmp_path),
@@ -203,3 +199,31 @@ def test_defaults_live_in_one_place(tmp_path: Path):
     (task,) = plan_tasks(file, tmp_path, Shared())
     assert task.options.settings == RunSettings() and task.spec is not None
     assert (task.spec.rounds, task.spec.check_timeout) == (DEFAULT_ROUNDS["fix"], DEFAULT_CHECK_TIMEOUT)
+
+
+@pytest.mark.slow
+def test_real_process_exit_codes_and_clean_stdout(tmp_path: Path):
+    (tmp_path / "a.txt").write_text("hello\n")
+    line = json.dumps({"command": "view", "path": "/repo/a.txt"}) + "\n"
+    done = real_cli("exec", "--workspace", str(tmp_path), "--model", "claude-sonnet-4-5", stdin=line)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert [json.loads(row)["is_error"] for row in done.stdout.splitlines()] == [False]
+    failed = real_cli("tools", "resolve", "claude-3-haiku-20240307")
+    assert (failed.returncode, failed.stdout) == (1, "") and len(failed.stderr.splitlines()) == 1
+    usage = real_cli("exec", "--workspace", str(tmp_path))
+    assert (usage.returncode, usage.stdout) == (2, "") and "Traceback" not in usage.stderr
+
+
+def test_in_process_runs_leave_no_environment_directory_or_credential_behind(tmp_path: Path, run_cli: RunCli):
+    import os
+
+    from editor_agent.safety import redact
+
+    before = (dict(os.environ), Path.cwd(), redact.secrets(), redact.variables())
+    config = tmp_path / "config.yaml"
+    config.write_text("profiles:\n  gw:\n    base_url: http://127.0.0.1:9\n    credential_env: GW_KEY\n")
+    flags = ["--config", str(config), "--profile", "gw", "--max-retries", "0"]
+    done = run_cli("run", "x", "--workspace", str(tmp_path), "--model", "claude-opus-4-5", *flags,
+                   env={"GW_KEY": "gateway-key-123456"}, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 1 and "gateway-key-123456" not in done.stderr
+    assert (dict(os.environ), Path.cwd(), redact.secrets(), redact.variables()) == before

@@ -1,9 +1,9 @@
 """Conformance against real `str_replace_editor` traffic of claude-3-7-sonnet-20250219.
 
 The data lives outside the project, in `../shared/conformance/swe-smith-claude-3-7/` (see its
-README). One recorded run on `pydantic/alias_generators.py` is replayed through the real
-`editor-agent exec` command, in one process, and every result is compared with the recorded
-observation:
+README); without it these tests skip, unless EDITOR_AGENT_REQUIRE_SHARED is set (CI), then they fail.
+One recorded run on `pydantic/alias_generators.py` is replayed through the real `editor-agent exec`
+command (its `main`, one session), and every result is compared with the recorded observation:
 
 - `view` and `create`: identical text after normalization (the reference numbers one phantom
   empty line at the end of a file ending in a newline; that line is dropped from the recording).
@@ -23,8 +23,6 @@ import difflib
 import hashlib
 import json
 import re
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,8 +32,7 @@ import pytest
 from editor_agent import tool_by_type
 from editor_agent.tool.inputs import InputError, parse_command
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-DATA = SHARED / "conformance" / "swe-smith-claude-3-7" / "editor_calls"
+from .conftest import RunCli, shared_data
 
 REPLAY_ID = "pydantic__pydantic.acb0f10f.pr_8316"
 SHAPE_IDS = ["pandas-dev__pandas.95280573.pr_53856", "pandas-dev__pandas.95280573.pr_53652"]
@@ -53,12 +50,8 @@ CAT_N_PREFIX = re.compile(r"^\s*\d+\t")
 
 
 def load_calls(session_id: str) -> list[dict[str, Any]]:
-    """The recorded calls of one run; a missing data directory is a failure, not a skip."""
-    path = DATA / f"{session_id}.jsonl"
-    if not SHARED.is_dir():
-        pytest.fail(f"conformance data missing: directory {SHARED} does not exist (expected next to the repository)")
-    if not path.is_file():
-        pytest.fail(f"conformance data missing: {path} does not exist")
+    """The recorded calls of one run (skipped without ../shared, unless CI requires it)."""
+    path = shared_data("conformance", "swe-smith-claude-3-7", "editor_calls", f"{session_id}.jsonl")
     calls = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     if not calls:
         pytest.fail(f"conformance data empty: {path}")
@@ -226,14 +219,14 @@ class Replay:
 _REPLAYS: list[Replay] = []
 
 
-def get_replay(tmp_path_factory: pytest.TempPathFactory) -> Replay:
+def get_replay(tmp_path_factory: pytest.TempPathFactory, run_cli: RunCli) -> Replay:
     """Replay the recorded run once per pytest process (inside a test, so any problem fails that test)."""
     if not _REPLAYS:
-        _REPLAYS.append(run_replay(tmp_path_factory))
+        _REPLAYS.append(run_replay(tmp_path_factory, run_cli))
     return _REPLAYS[0]
 
 
-def run_replay(tmp_path_factory: pytest.TempPathFactory) -> Replay:
+def run_replay(tmp_path_factory: pytest.TempPathFactory, run_cli: RunCli) -> Replay:
     calls = load_calls(REPLAY_ID)
     edits = editor_calls(calls)
     assert len(edits) == 9, f"expected the 9 editor calls of {REPLAY_ID}, found {len(edits)}"
@@ -246,16 +239,10 @@ def run_replay(tmp_path_factory: pytest.TempPathFactory) -> Replay:
     (workspace / START_FILE).write_bytes(start_text.encode("utf-8"))
 
     stdin = "".join(json.dumps(call["input"], ensure_ascii=False) + "\n" for call in edits)
-    command = [sys.executable, "-m", "editor_agent", "exec", "--workspace", str(workspace)]
-    process = subprocess.run(
-        [*command, "--mount", MOUNT, "--model", MODEL],
-        input=stdin.encode("utf-8"),
-        capture_output=True,
-        timeout=120,
-    )
-    stderr = process.stderr.decode("utf-8", "replace")
+    process = run_cli("exec", "--workspace", str(workspace), "--mount", MOUNT, "--model", MODEL, stdin=stdin)
+    stderr = process.stderr
     assert process.returncode == 0, f"editor-agent exec exited {process.returncode}: {stderr}"
-    out_lines = [line for line in process.stdout.decode("utf-8").split("\n") if line.strip()]
+    out_lines = [line for line in process.stdout.split("\n") if line.strip()]
     assert len(out_lines) == len(edits), f"{len(edits)} inputs but {len(out_lines)} result lines; stderr: {stderr}"
     results = [json.loads(line) for line in out_lines]
     for result in results:
@@ -280,8 +267,8 @@ def expected_files(replay: Replay) -> list[dict[str, str]]:
     return states
 
 
-def test_replay_view_and_create_match_reference(tmp_path_factory: pytest.TempPathFactory) -> None:
-    replay = get_replay(tmp_path_factory)
+def test_replay_view_and_create_match_reference(tmp_path_factory: pytest.TempPathFactory, run_cli: RunCli) -> None:
+    replay = get_replay(tmp_path_factory, run_cli)
     problems = []
     checked = 0
     for call, result in zip(replay.edits, replay.results, strict=True):
@@ -318,8 +305,8 @@ def split_snippet(text: str) -> tuple[str, dict[int, str], str]:
     return lines[0], numbered, lines[-1]
 
 
-def test_replay_str_replace_results_match_reference(tmp_path_factory: pytest.TempPathFactory) -> None:
-    replay = get_replay(tmp_path_factory)
+def test_replay_str_replace_results_match_reference(tmp_path_factory: pytest.TempPathFactory, run_cli: RunCli) -> None:
+    replay = get_replay(tmp_path_factory, run_cli)
     states = expected_files(replay)
     problems = []
     checked = 0
@@ -387,8 +374,8 @@ def submitted_patches(replay: Replay) -> dict[str, FilePatch]:
     return patches
 
 
-def test_replay_final_files_match_submitted_diff(tmp_path_factory: pytest.TempPathFactory) -> None:
-    replay = get_replay(tmp_path_factory)
+def test_replay_final_files_match_submitted_diff(tmp_path_factory: pytest.TempPathFactory, run_cli: RunCli) -> None:
+    replay = get_replay(tmp_path_factory, run_cli)
     patches = submitted_patches(replay)
 
     patch = patches[START_FILE]
@@ -443,3 +430,12 @@ def test_recorded_inputs_pass_validation(session_id: str) -> None:
         if dumped != raw:
             problems.append(f"call {number}: parsed as {dumped!r}, sent {raw!r}")
     assert not problems, "\n".join(problems)
+
+
+def test_missing_shared_data_skips_here_and_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EDITOR_AGENT_REQUIRE_SHARED", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="does not exist"):
+        shared_data("no-such-recording")
+    monkeypatch.setenv("EDITOR_AGENT_REQUIRE_SHARED", "1")
+    with pytest.raises(pytest.fail.Exception, match="EDITOR_AGENT_REQUIRE_SHARED is set"):
+        shared_data("no-such-recording")

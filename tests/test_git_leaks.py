@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,9 @@ import pytest
 
 from editor_agent.testing import MessagesServer, Script
 
+from .conftest import GIT_ALONE, Ran, RunCli, done, git, use
+
 KEY = "sk-leaks-test"
-TOOL = "str_replace_based_edit_tool"
 SHOP = "def apply_discount(total, percent):\n    return total - total * percent\n"
 LINES = "".join(f"line {n}\n" for n in range(1, 21))
 USER_EDIT = "line 1 UNSTAGED-USER-EDIT-9090\n"
@@ -31,18 +32,6 @@ STAGED_ONLY = ("staged-only.txt", "STAGED-ONLY-5150\n")
 MARKERS = ("PRIVATE-NOTES-7731", "SECRET-TOKEN-4242", "STAGED-ONLY-5150", "UNSTAGED-USER-EDIT-9090")
 USER_FILES = ("notes-private.txt", "credentials.local", "staged-only.txt")
 DAY_NS = 86_400 * 1_000_000_000
-
-
-def git(repo: Path, *args: str, check: bool = True) -> str:
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=check).stdout
-
-
-def use(command: str, **fields: Any) -> dict[str, Any]:
-    return {"type": "tool_use", "name": TOOL, "input": {"command": command, **fields}}
-
-
-def done() -> dict[str, Any]:
-    return {"content": [{"type": "text", "text": "Done."}], "stop_reason": "end_turn"}
 
 
 FIX_SHOP = use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")
@@ -67,20 +56,32 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def cli(*args: str, server: MessagesServer | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "GIT_"))}
-    env.update(ANTHROPIC_API_KEY=KEY, GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")
-    if server is not None:
-        env["ANTHROPIC_BASE_URL"] = server.url
-    command = [sys.executable, "-m", "editor_agent", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+Run = Callable[..., Ran]
 
 
-def run(repo: Path, calls: list[dict[str, Any]], *flags: str) -> subprocess.CompletedProcess[str]:
-    turns = [{"content": calls}, done()]
-    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        return cli("run", "fix the discount", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json",
-                   *flags, server=server)  # fmt: skip
+@pytest.fixture
+def cli(run_cli: RunCli) -> Run:
+    """The command with the key in its environment, git without the user's configuration."""
+
+    def run(*args: str, server: MessagesServer | None = None) -> Ran:
+        return run_cli(
+            *args, env={"ANTHROPIC_API_KEY": KEY, **GIT_ALONE, **({"ANTHROPIC_BASE_URL": server.url} if server else {})}
+        )
+
+    return run
+
+
+@pytest.fixture
+def run(cli: Run) -> Callable[..., Ran]:
+    """A `run --json` whose model makes these tool calls, then says it is done."""
+
+    def go(repo: Path, calls: list[dict[str, Any]], *flags: str) -> Ran:
+        turns = [{"content": calls}, done()]
+        with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+            return cli("run", "fix the discount", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json",
+                       *flags, server=server)  # fmt: skip
+
+    return go
 
 
 def every_blob_text(repo: Path, rev: str) -> tuple[set[str], str]:
@@ -105,7 +106,7 @@ def assert_private_kept(repo: Path, staged_before: str) -> None:
     assert git(repo, "diff", "--cached", "--name-only") == staged_before
 
 
-def test_branch_is_head_plus_one_commit_of_the_models_change(repo: Path) -> None:
+def test_branch_is_head_plus_one_commit_of_the_models_change(repo: Path, run: Run) -> None:
     head = git(repo, "rev-parse", "HEAD").strip()
     result = run(repo, [FIX_SHOP], "--isolate", "--branch", "agent/fix")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -119,7 +120,7 @@ def test_branch_is_head_plus_one_commit_of_the_models_change(repo: Path) -> None
     assert_private_kept(repo, "staged-only.txt\n")
 
 
-def test_branch_carries_the_models_edit_of_a_file_without_the_users_unstaged_edit(repo: Path) -> None:
+def test_branch_carries_the_models_edit_of_a_file_without_the_users_unstaged_edit(repo: Path, run: Run) -> None:
     head = git(repo, "rev-parse", "HEAD").strip()
     result = run(repo, [FIX_LINE_20], "--isolate", "--branch", "agent/lines")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -130,7 +131,7 @@ def test_branch_carries_the_models_edit_of_a_file_without_the_users_unstaged_edi
     assert (repo / "tracked.txt").read_text() == USER_EDIT + LINES.split("\n", 1)[1]
 
 
-def test_branch_refused_when_the_model_edited_a_private_file_and_the_work_kept_as_a_patch(repo: Path) -> None:
+def test_branch_refused_when_the_model_edited_a_private_file_and_the_work_kept_as_a_patch(repo: Path, run: Run) -> None:
     edit = use("str_replace", path="/repo/notes-private.txt", old_str="7731\n", new_str="7731 reviewed\n")
     result = run(repo, [FIX_SHOP, edit], "--isolate", "--branch", "agent/notes")
     outcome = json.loads(result.stdout)
@@ -143,7 +144,9 @@ def test_branch_refused_when_the_model_edited_a_private_file_and_the_work_kept_a
     assert "7731 reviewed" in patch.read_text() and "percent / 100" in patch.read_text()
 
 
-def test_patch_holds_only_the_models_changes_and_applies_to_the_users_tree(repo: Path, tmp_path: Path) -> None:
+def test_patch_holds_only_the_models_changes_and_applies_to_the_users_tree(
+    repo: Path, tmp_path: Path, run: Run
+) -> None:
     out = tmp_path / "out.patch"
     result = run(repo, [FIX_SHOP, FIX_LINE_20], "--isolate", "--patch-out", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -159,7 +162,7 @@ def test_patch_holds_only_the_models_changes_and_applies_to_the_users_tree(repo:
     assert_private_kept(repo, "staged-only.txt\n")
 
 
-def test_default_patch_also_holds_only_the_models_changes(repo: Path) -> None:
+def test_default_patch_also_holds_only_the_models_changes(repo: Path, run: Run) -> None:
     result = run(repo, [FIX_SHOP], "--isolate")
     assert result.returncode == 0, result.stdout + result.stderr
     patch = Path(json.loads(result.stdout)["patch"]).read_text()
@@ -168,7 +171,7 @@ def test_default_patch_also_holds_only_the_models_changes(repo: Path) -> None:
     assert git(repo, "status", "--porcelain", "--", ".editor-agent") == ""
 
 
-def test_commit_leaves_the_users_unstaged_edit_unstaged_and_out_of_the_commit(repo: Path) -> None:
+def test_commit_leaves_the_users_unstaged_edit_unstaged_and_out_of_the_commit(repo: Path, run: Run) -> None:
     head = git(repo, "rev-parse", "HEAD").strip()
     result = run(repo, [FIX_LINE_20], "--commit")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -184,7 +187,7 @@ def test_commit_leaves_the_users_unstaged_edit_unstaged_and_out_of_the_commit(re
     assert not [marker for marker in MARKERS if marker in text]
 
 
-def test_commit_builds_on_the_staged_version_of_the_file(repo: Path) -> None:
+def test_commit_builds_on_the_staged_version_of_the_file(repo: Path, run: Run) -> None:
     staged = LINES.replace("line 10\n", "line 10 STAGED\n")
     (repo / "tracked.txt").write_text(staged)
     git(repo, "add", "tracked.txt")
@@ -196,7 +199,7 @@ def test_commit_builds_on_the_staged_version_of_the_file(repo: Path) -> None:
     assert git(repo, "diff", "--name-only") == "tracked.txt\n"
 
 
-def test_commit_refused_when_the_users_unstaged_edit_touches_the_same_lines(repo: Path) -> None:
+def test_commit_refused_when_the_users_unstaged_edit_touches_the_same_lines(repo: Path, run: Run) -> None:
     head = git(repo, "rev-parse", "HEAD").strip()
     index = git(repo, "ls-files", "-s")
     edit = use("str_replace", path="/repo/tracked.txt", old_str="line 2\n", new_str="line 2 MODEL\n")
@@ -207,7 +210,7 @@ def test_commit_refused_when_the_users_unstaged_edit_touches_the_same_lines(repo
     assert (repo / "tracked.txt").read_text() == USER_EDIT + "line 2 MODEL\n" + LINES.split("\n", 2)[2]
 
 
-def test_commit_refused_for_an_untracked_file_of_the_users(repo: Path) -> None:
+def test_commit_refused_for_an_untracked_file_of_the_users(repo: Path, run: Run) -> None:
     head = git(repo, "rev-parse", "HEAD").strip()
     edit = use("str_replace", path="/repo/credentials.local", old_str="4242\n", new_str="4242 rotated\n")
     outcome = json.loads(run(repo, [FIX_SHOP, edit], "--commit").stdout)
@@ -217,7 +220,7 @@ def test_commit_refused_for_an_untracked_file_of_the_users(repo: Path) -> None:
     assert git(repo, "status", "--porcelain", "--", "credentials.local") == "?? credentials.local\n"
 
 
-def test_commit_of_a_staged_only_file_builds_on_what_the_user_staged(repo: Path) -> None:
+def test_commit_of_a_staged_only_file_builds_on_what_the_user_staged(repo: Path, run: Run) -> None:
     """The staged version is the one the user means to commit; the run's edit goes on top of it."""
     staged = STAGED_ONLY[1] + LINES
     (repo / STAGED_ONLY[0]).write_text(staged)
@@ -250,7 +253,7 @@ def run_ids(repo: Path) -> set[str]:
     return {ref.split("/")[2] for ref in refs}
 
 
-def test_prune_command_removes_old_runs_and_keeps_recent_ones(repo: Path) -> None:
+def test_prune_command_removes_old_runs_and_keeps_recent_ones(repo: Path, cli: Run) -> None:
     old_run(repo, "run-old", 40)
     old_run(repo, "run-week", 8)
     old_run(repo, "run-new", 1)
@@ -264,7 +267,7 @@ def test_prune_command_removes_old_runs_and_keeps_recent_ones(repo: Path) -> Non
     assert people.returncode == 0 and "run-new" in people.stdout and run_ids(repo) == set()
 
 
-def test_prune_default_age_and_bad_input(repo: Path, tmp_path: Path) -> None:
+def test_prune_default_age_and_bad_input(repo: Path, tmp_path: Path, cli: Run) -> None:
     old_run(repo, "run-old", 15)
     old_run(repo, "run-new", 13)
     assert cli("prune", "--workspace", str(repo)).returncode == 0
@@ -277,7 +280,7 @@ def test_prune_default_age_and_bad_input(repo: Path, tmp_path: Path) -> None:
     assert len(outside.stderr.strip().splitlines()) == 1
 
 
-def test_a_new_run_prunes_old_runs_first(repo: Path) -> None:
+def test_a_new_run_prunes_old_runs_first(repo: Path, run: Run) -> None:
     old_run(repo, "run-old", 30)
     old_run(repo, "run-new", 2)
     result = run(repo, [FIX_SHOP])
@@ -286,7 +289,7 @@ def test_a_new_run_prunes_old_runs_first(repo: Path) -> None:
     assert run_ids(repo) == {"run-new", this_run}
 
 
-def test_the_age_for_pruning_on_start_comes_from_pyproject(repo: Path) -> None:
+def test_the_age_for_pruning_on_start_comes_from_pyproject(repo: Path, run: Run) -> None:
     old_run(repo, "run-old", 30)
     old_run(repo, "run-new", 2)
     (repo / "pyproject.toml").write_text("[tool.editor-agent]\nprune-after-days = 1\n")
@@ -301,7 +304,7 @@ def test_the_age_for_pruning_on_start_comes_from_pyproject(repo: Path) -> None:
     assert bad.returncode == 2 and "prune-after-days" in bad.stderr and "run-older" in run_ids(repo)
 
 
-def test_a_branch_that_cannot_be_made_is_refused_before_the_run(repo: Path) -> None:
+def test_a_branch_that_cannot_be_made_is_refused_before_the_run(repo: Path, cli: Run) -> None:
     git(repo, "branch", "taken", git(repo, "commit-tree", "HEAD^{tree}", "-m", "elsewhere").strip())
     for name in ("taken", "bad..name"):
         with MessagesServer(Script.model_validate({"turns": [{"content": [FIX_SHOP]}, done()]}), api_key=KEY) as server:

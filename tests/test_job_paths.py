@@ -1,20 +1,21 @@
 """Paths and globs given to jobs stay inside the workspace: anything else exits 2 before a request is sent.
 
-The real CLI in a real process, against the local server, which records every request it gets.
+The command's `main`, against the local server, which records every request it gets.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from editor_agent.testing import MessagesServer, Script
+
+from .conftest import GIT_ALONE, Ran, RunCli
 
 KEY = "sk-job-paths-test"
 MODEL = "claude-opus-4-5"
@@ -40,19 +41,23 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def job(
-    repo: Path, *args: str, turns: list[dict[str, Any]] | None = None
-) -> tuple[subprocess.CompletedProcess[str], list[Any]]:
+Job = Callable[..., tuple[Ran, list[Any]]]
+
+
+@pytest.fixture
+def job(run_cli: RunCli) -> Job:
     """Run `editor-agent ARGS --workspace REPO` against a local server; the result and the requests it got."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "GIT_", "EDITOR_AGENT_"))}
-    with MessagesServer(Script.model_validate({"turns": turns or [DONE]}), api_key=KEY) as server:
-        env.update(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=server.url, GIT_CONFIG_GLOBAL=os.devnull)
-        command = [sys.executable, "-m", "editor_agent", *args, "--workspace", str(repo), "--model", MODEL, "--json"]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, cwd=repo)
-        return done, list(server.requests)
+
+    def run(repo: Path, *args: str, turns: list[dict[str, Any]] | None = None) -> tuple[Ran, list[Any]]:
+        with MessagesServer(Script.model_validate({"turns": turns or [DONE]}), api_key=KEY) as server:
+            env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url, **GIT_ALONE}
+            done = run_cli(*args, "--workspace", str(repo), "--model", MODEL, "--json", env=env, cwd=repo)
+            return done, list(server.requests)
+
+    return run
 
 
-def refused(done: subprocess.CompletedProcess[str], requests: list[Any], *words: str) -> None:
+def refused(done: Ran, requests: list[Any], *words: str) -> None:
     assert done.returncode == 2, done.stdout + done.stderr
     assert requests == []
     assert done.stdout == ""
@@ -78,11 +83,11 @@ def first_prompt(requests: list[Any]) -> str:
         (".git/hook.py", "hidden"),
     ],
 )
-def test_fix_of_a_path_outside_the_workspace_exits_2_before_any_request(repo: Path, path: str, why: str):
+def test_fix_of_a_path_outside_the_workspace_exits_2_before_any_request(repo: Path, path: str, why: str, job: Job):
     refused(*job(repo, "fix", path, "make it better"), path, why)
 
 
-def test_fix_takes_a_path_under_the_mount_or_the_workspace(repo: Path):
+def test_fix_takes_a_path_under_the_mount_or_the_workspace(repo: Path, job: Job):
     for path in ("/repo/mod.py", str(repo / "mod.py"), "./sub/../mod.py"):
         done, requests = job(repo, "fix", path, "f is wrong")
         assert done.returncode == 0, done.stderr
@@ -101,12 +106,12 @@ def test_fix_takes_a_path_under_the_mount_or_the_workspace(repo: Path):
         ["/etc/passwd"],
     ],
 )
-def test_test_job_paths_outside_the_workspace_exit_2_before_any_request(repo: Path, flags: list[str]):
+def test_test_job_paths_outside_the_workspace_exit_2_before_any_request(repo: Path, flags: list[str], job: Job):
     refused(*job(repo, "test", *flags))
     assert not (repo.parent.parent / "evil.py").exists()
 
 
-def test_test_job_out_under_the_mount_is_written_in_the_workspace(repo: Path):
+def test_test_job_out_under_the_mount_is_written_in_the_workspace(repo: Path, job: Job):
     done, requests = job(repo, "test", "/repo/mod.py", "--out", "/repo/tests/test_mod.py", "--rounds", "1")
     prompt = first_prompt(requests)
     assert "the module /repo/mod.py in the new file /repo/tests/test_mod.py." in prompt, prompt
@@ -125,11 +130,11 @@ def test_test_job_out_under_the_mount_is_written_in_the_workspace(repo: Path):
         ("link.py", "symbolic link"),
     ],
 )
-def test_doc_globs_outside_the_workspace_exit_2_before_any_request(repo: Path, pattern: str, why: str):
+def test_doc_globs_outside_the_workspace_exit_2_before_any_request(repo: Path, pattern: str, why: str, job: Job):
     refused(*job(repo, "doc", pattern), why)
 
 
-def test_doc_globs_are_expanded_inside_the_workspace_only(repo: Path):
+def test_doc_globs_are_expanded_inside_the_workspace_only(repo: Path, job: Job):
     (repo / "hidden_by_flag").mkdir()
     (repo / "hidden_by_flag" / "h.py").write_text("h = 1\n")
     done, requests = job(repo, "doc", "**/*.py", "/repo/sub/*.py", "--hide", "hidden_by_flag")
@@ -138,7 +143,7 @@ def test_doc_globs_are_expanded_inside_the_workspace_only(repo: Path):
     assert listed == ["- /repo/mod.py", "- /repo/sub/inner.py"]
 
 
-def test_a_batch_task_with_a_path_outside_the_workspace_exits_2_before_any_request(repo: Path):
+def test_a_batch_task_with_a_path_outside_the_workspace_exits_2_before_any_request(repo: Path, run_cli: RunCli):
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     tasks = repo.parent / "tasks.yaml"
     tasks.write_text(
@@ -149,11 +154,9 @@ def test_a_batch_task_with_a_path_outside_the_workspace_exits_2_before_any_reque
         "  - {name: c, job: test, module: mod.py, out: ../../evil.py}\n"
         "  - {name: d, job: doc, paths: ['ext/*.py']}\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "GIT_", "EDITOR_AGENT_"))}
     with MessagesServer(Script.model_validate({"turns": [DONE]}), api_key=KEY) as server:
-        env.update(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=server.url, GIT_CONFIG_GLOBAL=os.devnull)
-        command = [sys.executable, "-m", "editor_agent", "batch", str(tasks), "--workspace", str(repo)]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url, **GIT_ALONE}
+        done = run_cli("batch", str(tasks), "--workspace", str(repo), env=env)
         assert server.requests == []
     assert done.returncode == 2, done.stdout + done.stderr
     lines = done.stderr.splitlines()

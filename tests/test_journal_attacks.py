@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,11 +17,9 @@ from editor_agent import Editor, Workspace, tool_by_type
 from editor_agent.safety.journal import Journal, UndoError, undo_run
 from editor_agent.safety.statedir import StateError
 
+from .conftest import RunCli
+
 RUN = "20260101-000000-000000000-aaaa"
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "editor_agent", *args], capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture
@@ -44,7 +40,7 @@ def plant(root: Path, run_id: str, records: list[dict[str, object]], blobs: dict
         (directory / "blobs" / name).write_bytes(data)
 
 
-def test_committed_journal_is_refused_by_the_cli(root: Path, victim: Path):
+def test_committed_journal_is_refused_by_the_cli(root: Path, victim: Path, run_cli: RunCli):
     digest = "0" * 64
     plant(root, "99999999-999999-999999999-zzzz", [
         {"path": str(victim / "secret.txt"), "original": digest},
@@ -52,11 +48,11 @@ def test_committed_journal_is_refused_by_the_cli(root: Path, victim: Path):
         {"path": "../outside/secret.txt", "original": None},
         {"made_directory": "../outside/dir"},
     ], {digest: b"pwned\n"})  # fmt: skip
-    done = cli("undo", "--workspace", str(root))
+    done = run_cli("undo", "--workspace", str(root))
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and "not sealed by editor-agent" in done.stderr, done.stderr
     assert (victim / "secret.txt").read_text() == "keep me\n" and (victim / "dir").is_dir()
-    forced = cli("undo", "--workspace", str(root), "--force", "--run", "99999999-999999-999999999-zzzz")
+    forced = run_cli("undo", "--workspace", str(root), "--force", "--run", "99999999-999999-999999999-zzzz")
     assert forced.returncode == 1 and (victim / "secret.txt").read_text() == "keep me\n"
 
 
@@ -155,7 +151,7 @@ def test_torn_blob_is_rewritten_by_the_next_run(root: Path):
     assert undo_run(root).restored == ["big.txt"] and (root / "big.txt").read_bytes() == original
 
 
-def test_state_dir_outside_the_workspace(root: Path, tmp_path: Path):
+def test_state_dir_outside_the_workspace(root: Path, tmp_path: Path, run_cli: RunCli):
     (root / "a.txt").write_text("one\n")
     state = tmp_path / "state"
     editor = Editor(Workspace(root), tool_by_type("text_editor_20250728"), journal=Journal(root, RUN, state))
@@ -168,16 +164,15 @@ def test_state_dir_outside_the_workspace(root: Path, tmp_path: Path):
     assert oct((state / "undo" / RUN / "journal.jsonl").stat().st_mode & 0o777) == "0o600"
     with pytest.raises(UndoError):
         undo_run(root)  # not in the workspace's own state directory
-    done = cli("undo", "--workspace", str(root), "--state-dir", str(state))
+    done = run_cli("undo", "--workspace", str(root), "--state-dir", str(state))
     assert done.returncode == 0, done.stderr
     assert (root / "a.txt").read_text() == "one\n"
 
 
-def test_a_read_only_run_with_a_state_dir_writes_nothing_in_the_workspace(tmp_path: Path):
+def test_a_read_only_run_with_a_state_dir_writes_nothing_in_the_workspace(tmp_path: Path, run_cli: RunCli):
     from editor_agent.testing import MessagesServer, Script
 
     from .test_loop import FIX, KEY
-    from .test_run_cli import editor_agent
 
     repo = tmp_path / "checkout"
     repo.mkdir()
@@ -186,7 +181,7 @@ def test_a_read_only_run_with_a_state_dir_writes_nothing_in_the_workspace(tmp_pa
     state = tmp_path / "state"
     with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
         env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
-        done = editor_agent("run", "--workspace", str(repo), "--read-only", "--state-dir", str(state),
+        done = run_cli("run", "--workspace", str(repo), "--read-only", "--state-dir", str(state),
                             "--model", "claude-opus-4-5", "--json", "Fix it", env=env)  # fmt: skip
     assert done.returncode in (0, 1), done.stderr
     assert {p.name: p.read_bytes() for p in repo.iterdir()} == before  # no .editor-agent/, no edit

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,6 +14,8 @@ from editor_agent.agent.session import new_run_id
 from editor_agent.jobs.doc import same_code
 from editor_agent.jobs.fix import fix_spec
 from editor_agent.workspace.watch import WorkspaceWatcher
+
+from .conftest import RunCli
 
 
 def test_outside_note_never_reads_through_a_link_out(tmp_path: Path):
@@ -39,15 +39,12 @@ def test_outside_note_never_reads_through_a_link_out(tmp_path: Path):
     assert "a.txt was deleted outside the agent" in result.content
 
 
-def test_lone_surrogate_is_an_error_result_and_exec_goes_on(tmp_path: Path):
+def test_lone_surrogate_is_an_error_result_and_exec_goes_on(tmp_path: Path, run_cli: RunCli):
     lines = [
         json.dumps({"command": "create", "path": "a.txt", "file_text": "smile \ud83d"}),
         json.dumps({"command": "create", "path": "b.txt", "file_text": "fine\n"}),
     ]
-    done = subprocess.run(
-        [sys.executable, "-m", "editor_agent", "exec", "--workspace", str(tmp_path), "--model", "claude-opus-4-5"],
-        input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    done = run_cli("exec", "--workspace", str(tmp_path), "--model", "claude-opus-4-5", stdin="\n".join(lines) + "\n")
     assert done.returncode == 0, done.stderr
     first, second = (json.loads(line) for line in done.stdout.splitlines())
     assert first["is_error"] and "cannot hold the character" in first["content"]
@@ -118,14 +115,6 @@ def test_tool_input_given_whole_at_block_start_is_kept():
     assert message["stop_reason"] == "tool_use" and message["usage"]["output_tokens"] == 3
 
 
-def _cli(*args: str, env: dict[str, str] | None = None, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "EDITOR_AGENT_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "editor_agent", *args], capture_output=True, text=True, timeout=timeout,
-        env={**clean, **(env or {})},
-    )  # fmt: skip
-
-
 def test_a_tool_call_after_pause_turn(tmp_path: Path):
     from editor_agent.agent.session import Session
     from editor_agent.agent.settings import RunOptions
@@ -167,15 +156,15 @@ def test_tool_use_stop_without_a_tool_call(tmp_path: Path):
     assert result.status == "error" and "sent no tool call" in result.error
 
 
-def test_unreachable_base_url_is_reported_quickly(tmp_path: Path):
+def test_unreachable_base_url_is_reported_quickly(tmp_path: Path, run_cli: RunCli):
     started = time.monotonic()
-    done = _cli("run", "x", "--workspace", str(tmp_path), "--model", "claude-opus-4-5", "--base-url",
+    done = run_cli("run", "x", "--workspace", str(tmp_path), "--model", "claude-opus-4-5", "--base-url",
                 "http://127.0.0.1:9", "--max-retries", "0", env={"ANTHROPIC_API_KEY": "k"})  # fmt: skip
     assert done.returncode == 1 and "could not reach http://127.0.0.1:9" in done.stderr
     assert time.monotonic() - started < 30
 
 
-def test_bad_numbers_and_missing_files_exit_2(tmp_path: Path):
+def test_bad_numbers_and_missing_files_exit_2(tmp_path: Path, run_cli: RunCli):
     (tmp_path / "a.py").write_text("x\n")
     env = {"ANTHROPIC_API_KEY": "k"}
     for args in (
@@ -186,27 +175,27 @@ def test_bad_numbers_and_missing_files_exit_2(tmp_path: Path):
         ["doc", "nothere.py"],
         ["run", "x", "--isolate", "--commit"],
     ):
-        done = _cli(*args, "--workspace", str(tmp_path), "--model", "claude-opus-4-5", env=env)
+        done = run_cli(*args, "--workspace", str(tmp_path), "--model", "claude-opus-4-5", env=env)
         assert done.returncode == 2, (args, done.stderr)
         assert "Traceback" not in done.stderr and "validation error" not in done.stderr
-    assert _cli("replay", str(tmp_path / "none.jsonl"), "--workspace", str(tmp_path)).returncode == 2
-    assert _cli("exec", "--workspace", str(tmp_path), "--tool", "text_editor_20250728",
+    assert run_cli("replay", str(tmp_path / "none.jsonl"), "--workspace", str(tmp_path)).returncode == 2
+    assert run_cli("exec", "--workspace", str(tmp_path), "--tool", "text_editor_20250728",
                 "--max-characters", "-1").returncode == 2  # fmt: skip
 
 
-def test_demo_refuses_a_workspace_with_files(tmp_path: Path):
+def test_demo_refuses_a_workspace_with_files(tmp_path: Path, run_cli: RunCli):
     (tmp_path / "README.md").write_text("my own readme\n")
-    done = _cli("demo", "--workspace", str(tmp_path))
+    done = run_cli("demo", "--workspace", str(tmp_path))
     assert done.returncode == 2 and "is not empty" in done.stderr
     assert (tmp_path / "README.md").read_text() == "my own readme\n"
 
 
-def test_demo_honours_limits(tmp_path: Path):
-    done = _cli("demo", "--workspace", str(tmp_path / "d"), "--max-turns", "1", "--json")
+def test_demo_honours_limits(tmp_path: Path, run_cli: RunCli):
+    done = run_cli("demo", "--workspace", str(tmp_path / "d"), "--max-turns", "1", "--json")
     assert done.returncode == 1 and json.loads(done.stdout)["status"] == "max_turns"
 
 
-def test_replay_uses_the_recorded_mount(tmp_path: Path):
+def test_replay_uses_the_recorded_mount(tmp_path: Path, run_cli: RunCli):
     from editor_agent.agent.session import Session
     from editor_agent.agent.settings import RunOptions
     from editor_agent.api.connection import Connection
@@ -229,5 +218,5 @@ def test_replay_uses_the_recorded_mount(tmp_path: Path):
                              transcript=tmp_path / "t.jsonl", connection=connection)  # fmt: skip
         with Session.open(options) as session:
             assert session.loop.run("look").status == "completed"
-    done = _cli("replay", str(tmp_path / "t.jsonl"), "--workspace", str(copy))
+    done = run_cli("replay", str(tmp_path / "t.jsonl"), "--workspace", str(copy))
     assert done.returncode == 0 and "1 tool calls replayed, 0 differ" in done.stdout

@@ -1,17 +1,17 @@
-"""`editor-agent run` as a person or CI runs it: a real subprocess, real SDK, the local server."""
+"""`editor-agent run` as a person or CI runs it: the command's `main`, the real SDK, the local server over HTTP.
+
+One run goes through a real process too (marked slow), for the exit code and a clean stdout."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from editor_agent.testing import MessagesServer, Script
 
+from .conftest import RunCli, real_cli
 from .test_loop import FIX, KEY, text, use
 
 
@@ -23,17 +23,10 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def editor_agent(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
-    return subprocess.run(
-        [sys.executable, "-m", "editor_agent", *args], capture_output=True, text=True, timeout=120, env={**clean, **env}
-    )
-
-
-def test_run_json(repo: Path):
+def test_run_json(repo: Path, run_cli: RunCli):
     with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
         env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
-        done = editor_agent("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json", "Fix it", env=env)
+        done = run_cli("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json", "Fix it", env=env)
         assert server.violations == []
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -47,10 +40,10 @@ def test_run_json(repo: Path):
     assert done.stderr == ""
 
 
-def test_run_for_a_person_shows_progress_and_diff(repo: Path):
+def test_run_for_a_person_shows_progress_and_diff(repo: Path, run_cli: RunCli):
     with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
         env = {"ANTHROPIC_AUTH_TOKEN": KEY, "ANTHROPIC_BASE_URL": server.url}
-        done = editor_agent("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "Fix it", env=env)
+        done = run_cli("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "Fix it", env=env)
     assert done.returncode == 0, done.stderr
     assert "── turn 1 ──" in done.stderr and "Let me look." in done.stderr
     assert "✓ str_replace /repo/shop.py" in done.stderr
@@ -58,44 +51,44 @@ def test_run_for_a_person_shows_progress_and_diff(repo: Path):
     assert "+    return total - total * percent / 100" in done.stdout
 
 
-def test_run_refused_exits_1(repo: Path):
+def test_run_refused_exits_1(repo: Path, run_cli: RunCli):
     turns = [{"content": [text("No.")], "stop_reason": "refusal"}]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
         env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
-        done = editor_agent("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json", "x", env=env)
+        done = run_cli("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json", "x", env=env)
     assert done.returncode == 1
     assert json.loads(done.stdout)["status"] == "refused"
 
 
-def test_run_stuck_exits_1_and_keeps_the_file(repo: Path):
+def test_run_stuck_exits_1_and_keeps_the_file(repo: Path, run_cli: RunCli):
     before = (repo / "shop.py").read_bytes()
     wrong = {"content": [use("str_replace", path="/repo/shop.py", old_str="absent", new_str="x")]}
     with MessagesServer(Script.model_validate({"turns": [wrong] * 3 + FIX[2:]}), api_key=KEY) as server:
         env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
         args = ["--workspace", str(repo), "--model", "claude-opus-4-5", "--max-failed-turns", "2", "--json", "x"]
-        done = editor_agent("run", *args, env=env)
+        done = run_cli("run", *args, env=env)
     assert done.returncode == 1, done.stderr
     result = json.loads(done.stdout)
     assert result["status"] == "stuck" and result["turns"] == 2 and "failed in the last 2 turns" in result["error"]
     assert (repo / "shop.py").read_bytes() == before
 
 
-def test_run_unauthorized_one_line_no_secret(repo: Path):
+def test_run_unauthorized_one_line_no_secret(repo: Path, run_cli: RunCli):
     turns = [{"content": [text("ok")], "stop_reason": "end_turn"}]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key="another") as server:
         env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
-        done = editor_agent("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "x", env=env)
+        done = run_cli("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "x", env=env)
     assert done.returncode == 1
     errors = [line for line in done.stderr.splitlines() if line.startswith("editor-agent: error:")]
     assert len(errors) == 1 and "401" in errors[0] and "ANTHROPIC_API_KEY" in errors[0]
     assert "Traceback" not in done.stderr and KEY not in done.stderr + done.stdout
 
 
-def test_run_x_api_key_flag(repo: Path):
+def test_run_x_api_key_flag(repo: Path, run_cli: RunCli):
     turns = [{"content": [text("ok")], "stop_reason": "end_turn"}]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY, auth="x-api-key") as server:
         env = {"ANTHROPIC_API_KEY": KEY}
-        done = editor_agent(
+        done = run_cli(
             "run", "--workspace", str(repo), "--model", "claude-3.5-sonnet", "--base-url", server.url,
             "--auth", "x-api-key", "--json", "x", env=env,
         )  # fmt: skip
@@ -107,7 +100,7 @@ def test_run_x_api_key_flag(repo: Path):
     assert "computer-use-2024-10-22" in request.headers["anthropic-beta"]
 
 
-def test_run_profile_from_config_file(repo: Path, tmp_path: Path):
+def test_run_profile_from_config_file(repo: Path, tmp_path: Path, run_cli: RunCli):
     turns = [{"content": [text("ok")], "stop_reason": "end_turn"}]
     with MessagesServer(
         Script.model_validate({"turns": turns}), api_key=KEY, auth="x-api-key", path="/messages"
@@ -118,7 +111,7 @@ def test_run_profile_from_config_file(repo: Path, tmp_path: Path):
             f"    base_url: {server.origin}\n    auth: x-api-key\n    credential_env: GW_KEY\n"
             "    messages_path: /messages\n    anthropic_version: '2023-06-01'\n"
         )
-        done = editor_agent(
+        done = run_cli(
             "run", "--workspace", str(repo), "--model", "claude-3-5-sonnet", "--config", str(config),
             "--profile", "gw", "--json", "x", env={"GW_KEY": KEY},
         )  # fmt: skip
@@ -126,8 +119,8 @@ def test_run_profile_from_config_file(repo: Path, tmp_path: Path):
     assert done.returncode == 0, done.stderr
 
 
-def test_run_without_credential_is_usage_error(repo: Path):
-    done = editor_agent("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "x", env={})
+def test_run_without_credential_is_usage_error(repo: Path, run_cli: RunCli):
+    done = run_cli("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "x", env={})
     assert done.returncode == 2
     assert done.stderr.strip() == (
         "editor-agent: error: no credential: set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN "
@@ -135,20 +128,20 @@ def test_run_without_credential_is_usage_error(repo: Path):
     )
 
 
-def test_replay_command(repo: Path, tmp_path: Path):
+def test_replay_command(repo: Path, tmp_path: Path, run_cli: RunCli):
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     (fresh / "shop.py").write_bytes((repo / "shop.py").read_bytes())
     with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
         env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
-        done = editor_agent("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json", "x", env=env)
+        done = run_cli("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json", "x", env=env)
     transcript = json.loads(done.stdout)["transcript"]
-    replayed = editor_agent("replay", transcript, "--workspace", str(fresh), env={})
+    replayed = run_cli("replay", transcript, "--workspace", str(fresh), env={})
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     assert replayed.stdout.strip() == "3 tool calls replayed, 0 differ"
 
 
-def test_resume_from_the_command_line(repo: Path, tmp_path: Path):
+def test_resume_from_the_command_line(repo: Path, tmp_path: Path, run_cli: RunCli):
     turns = [
         {
             "content": [
@@ -166,12 +159,23 @@ def test_resume_from_the_command_line(repo: Path, tmp_path: Path):
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
         env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
         common = ["--workspace", str(repo), "--model", "claude-opus-4-5", "--max-retries", "0", "--json"]
-        first = editor_agent("run", "make a file", *common, "--transcript", str(transcript), env=env)
+        first = run_cli("run", "make a file", *common, "--transcript", str(transcript), env=env)
         assert first.returncode == 1 and json.loads(first.stdout)["status"] == "error"
-        second = editor_agent("run", *common, "--resume", str(transcript), env=env)
+        second = run_cli("run", *common, "--resume", str(transcript), env=env)
         assert server.violations == []
     assert second.returncode == 0, second.stdout + second.stderr
     assert json.loads(second.stdout)["status"] == "completed"
     assert (repo / "new.txt").read_text() == "once\n"
     calls = [json.loads(line) for line in transcript.read_text().splitlines()]
     assert sum(1 for event in calls if event["event"] == "tool_call") == 1
+
+
+@pytest.mark.slow
+def test_run_in_a_real_process(repo: Path):
+    with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
+        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
+        done = real_cli("run", "--workspace", str(repo), "--model", "claude-opus-4-5", "--json", "Fix it", env=env)
+        assert server.violations == []
+    assert (done.returncode, done.stderr) == (0, "")
+    assert json.loads(done.stdout)["status"] == "completed"
+    assert "/ 100" in (repo / "shop.py").read_text()

@@ -92,6 +92,15 @@ def test_device_via_symlink_refused(root, call):
     assert result.is_error and "escapes the workspace" in result.content
 
 
+def test_device_refused():
+    # A device inside the workspace (a link to one is refused before: it leads outside). /dev itself
+    # serves as the workspace: making a device node needs privileges a test run may not have.
+    editor = Editor(Workspace("/dev"), tool_by_type("text_editor_20250728"))
+    for command in ({"command": "view", "path": "null"}, {"command": "str_replace", "path": "null", "old_str": "a"}):
+        result = editor.run(command)
+        assert result.is_error and "character device" in result.content, result.content
+
+
 def test_shell_metacharacters_listed_literally(root, call, tmp_path):
     for name in ["x;touch pwned;", "it's dir", "$(id)", "a b"]:
         (root / name).mkdir()
@@ -157,9 +166,19 @@ def test_key_files_are_hidden_not_just_protected(root, call):
 def test_custom_policy(root, make_editor):
     (root / "build").mkdir()
     (root / "build" / "out.txt").write_text("x\n")
+    (root / ".envrc").write_text("x\n")
+    (root / ".env").write_text("x\n")
     editor = make_editor(policy=Policy(hidden=("build/*",), read_only=()))
     result = editor.run({"command": "view", "path": "build/out.txt"})
-    assert result.is_error and "hidden" in result.content
+    assert result.is_error and "hidden by the workspace policy (pattern `build/*`)" in result.content, result.content
+    # The given lists replace the defaults: .envrc (protected by default) is writable, .env (hidden) visible.
+    result = editor.run({"command": "str_replace", "path": ".envrc", "old_str": "x", "new_str": "y"})
+    assert not result.is_error, result.content
+    assert (root / ".envrc").read_text() == "y\n"
+    assert not editor.run({"command": "view", "path": ".env"}).is_error
+    default = make_editor()
+    assert default.run({"command": "str_replace", "path": ".envrc", "old_str": "y", "new_str": "z"}).is_error
+    assert default.run({"command": "view", "path": ".env"}).is_error
 
 
 segments = st.sampled_from(["..", ".", "a", "b", "link", "out", "", "/", "repo", "~", "%2e%2e", "a\\..", "\x00"])

@@ -8,9 +8,8 @@ import json
 import os
 import signal
 import stat
-import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,31 +23,33 @@ from editor_agent.batch.report import TaskReport
 from editor_agent.jobs.checks import run_check
 from editor_agent.testing import MessagesServer, Script
 
+from .conftest import GIT_ALONE, Ran, RunCli, done, git, real_cli, use
+
 SECRET = "some-fake-value-4f1c9a"
-TOOL = "str_replace_based_edit_tool"
-ROOT = Path(__file__).resolve().parents[1]
 
 
-def use(command: str, **fields: Any) -> dict[str, Any]:
-    return {"type": "tool_use", "name": TOOL, "input": {"command": command, **fields}}
+def committed_project(tmp_path: Path) -> Path:
+    """A repository whose one commit holds app.py."""
+    repo = tmp_path / "project"
+    repo.mkdir()
+    (repo / "app.py").write_text("X = 1\n")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "start")
+    return repo
 
 
-def done(text: str = "Done.") -> dict[str, Any]:
-    return {"content": [{"type": "text", "text": text}], "stop_reason": "end_turn"}
+ENV = {"ANTHROPIC_API_KEY": SECRET, **GIT_ALONE}
 
 
-def cli(*args: str, server: MessagesServer | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "GIT_"))}
-    env.update(ANTHROPIC_API_KEY=SECRET, GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1", PYTHONPATH=str(ROOT))
-    if server is not None:
-        env["ANTHROPIC_BASE_URL"] = server.url
-    command = [sys.executable, "-m", "editor_agent", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, input=stdin)
+@pytest.fixture
+def cli(run_cli: RunCli) -> Callable[..., Ran]:
+    """The command with the key in its environment (and the local server's address, given one)."""
 
+    def run(*args: str, server: MessagesServer | None = None, stdin: str = "") -> Ran:
+        return run_cli(*args, stdin=stdin, env={**ENV, **({"ANTHROPIC_BASE_URL": server.url} if server else {})})
 
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo, check=True,
-                   capture_output=True)  # fmt: skip
+    return run
 
 
 @pytest.fixture
@@ -112,7 +113,7 @@ def test_protected_files_stay_viewable(tmp_path: Path):
     assert not result.is_error and "on: push" in str(result.content)
 
 
-def test_reveal_and_unprotect_flags_opt_out(secrets_tree: Path):
+def test_reveal_and_unprotect_flags_opt_out(secrets_tree: Path, cli: Callable[..., Ran]):
     lines = [
         {"command": "view", "path": ".env"},
         {"command": "view", "path": "id_rsa"},
@@ -196,13 +197,9 @@ def test_check_runs_without_the_credential_variables(tmp_path: Path, monkeypatch
 # --- the credential appears nowhere ---------------------------------------------------------------
 
 
+@pytest.mark.slow  # the check reads its parent's environ: that must be a real editor-agent process
 def test_a_check_printing_the_environment_leaks_the_key_nowhere(tmp_path: Path):
-    repo = tmp_path / "project"
-    repo.mkdir()
-    (repo / "app.py").write_text("X = 1\n")
-    git(repo, "init", "-q")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "start")
+    repo = committed_project(tmp_path)
     # `env` shows the check's environment; the parent's environ is what a hostile check would read instead
     check = "env; tr '\\0' '\\n' < /proc/$PPID/environ; exit 1"
     turns = [
@@ -212,8 +209,9 @@ def test_a_check_printing_the_environment_leaks_the_key_nowhere(tmp_path: Path):
     ]
     transcript = tmp_path / "run.jsonl"
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=SECRET) as server:
-        result = cli("run", "change it", "--workspace", str(repo), "--model", "claude-opus-4-5", "--check", check,
-                     "--rounds", "2", "--json", "--transcript", str(transcript), server=server)  # fmt: skip
+        result = real_cli("run", "change it", "--workspace", str(repo), "--model", "claude-opus-4-5", "--check", check,
+                          "--rounds", "2", "--json", "--transcript", str(transcript),
+                          env={**ENV, "ANTHROPIC_BASE_URL": server.url})  # fmt: skip
         bodies = [json.dumps(r.body) for r in server.requests]
     assert len(bodies) == 3, result.stderr
     assert "PATH=" in bodies[2] and "[REDACTED]" in bodies[2], "the check's output reached the model"
@@ -234,13 +232,8 @@ def test_transcript_redacts_registered_values_and_is_private(tmp_path: Path, mon
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_isolated_patch_is_private(tmp_path: Path):
-    repo = tmp_path / "project"
-    repo.mkdir()
-    (repo / "app.py").write_text("X = 1\n")
-    git(repo, "init", "-q")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "start")
+def test_isolated_patch_is_private(tmp_path: Path, cli: Callable[..., Ran]):
+    repo = committed_project(tmp_path)
     turns = [{"content": [use("str_replace", path="/repo/app.py", old_str="X = 1", new_str="X = 2")]}, done()]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=SECRET) as server:
         result = cli("run", "change it", "--workspace", str(repo), "--model", "claude-opus-4-5", "--isolate",
@@ -270,7 +263,7 @@ def test_console_progress_escapes_control_characters():
     assert sum(line.startswith("  ✓") for line in lines) == 1, "a path must not fake a second tool line"
 
 
-def test_cli_run_prints_hostile_names_and_text_escaped(tmp_path: Path):
+def test_cli_run_prints_hostile_names_and_text_escaped(tmp_path: Path, cli: Callable[..., Ran]):
     repo = tmp_path / "project"
     repo.mkdir()
     name = "a\x1b[31mb.txt"
@@ -300,7 +293,7 @@ def test_batch_display_escapes_task_names_and_errors(monkeypatch: pytest.MonkeyP
     assert SECRET not in stream.getvalue() and "server said \\x1b[2J [REDACTED]" in stream.getvalue()
 
 
-def test_a_file_holding_the_key_reaches_the_model_redacted(tmp_path: Path):
+def test_a_file_holding_the_key_reaches_the_model_redacted(tmp_path: Path, cli: Callable[..., Ran]):
     repo = tmp_path / "project"
     repo.mkdir()
     (repo / "notes.txt").write_text(f"the check wrote: ANTHROPIC_API_KEY={SECRET}\n")

@@ -24,13 +24,19 @@ import yaml
 from anthropic import Omit
 from pydantic import ValidationError
 
-from editor_agent.testing import Fault, MessagesServer, Script, Turn
+from editor_agent.testing import Fault, MessagesServer, Script, Turn, catalog
+from editor_agent.testing.validate import Rules, first_problem
+from editor_agent.tool import versions
+
+from .conftest import RunCli, shared_data
 
 MODEL = "claude-sonnet-4-6"
 TOOL = {"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"}
 OLD_EDITOR = {"type": "text_editor_20250124", "name": "str_replace_editor"}
 KEY = "test-key"
-CASSETTES = Path(__file__).resolve().parents[1].parent / "shared" / "conformance" / "api-cassettes" / "pydantic-ai"
+CASSETTES = ("conformance", "api-cassettes", "pydantic-ai")  # in ../shared, see conftest.shared_data
+CASSETTE_NAMES = ("test_anthropic_text_editor_tool.yaml", "test_anthropic_text_editor_toolset.yaml",
+                  "test_anthropic_text_editor_toolset_stream.yaml")  # fmt: skip
 TEXT = {"type": "text", "text": "some text"}
 ASK: dict[str, Any] = {"model": MODEL, "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
 
@@ -123,7 +129,7 @@ def test_a_multi_turn_tool_session_validates_cleanly() -> None:
 
 
 def test_a_reply_has_the_keys_of_the_recorded_api_reply() -> None:
-    recorded = yaml.safe_load((CASSETTES / "test_anthropic_text_editor_tool.yaml").read_text())
+    recorded = yaml.safe_load(shared_data(*CASSETTES, "test_anthropic_text_editor_tool.yaml").read_text())
     real = recorded["interactions"][0]["response"]["parsed_body"]
     with MessagesServer(script(view("hello.py"), text("hi", model="claude-sonnet-4-5-20250929"))) as server:
         status, headers, reply = post(server, body(tools=[TOOL], model="claude-sonnet-4-5"))
@@ -164,7 +170,7 @@ def test_a_stream_parses_into_the_same_message_as_the_plain_reply() -> None:
 
 
 def test_the_stream_has_the_event_order_and_chunks_of_the_recorded_stream() -> None:
-    recorded = yaml.safe_load((CASSETTES / "test_anthropic_text_editor_toolset_stream.yaml").read_text())
+    recorded = yaml.safe_load(shared_data(*CASSETTES, "test_anthropic_text_editor_toolset_stream.yaml").read_text())
     real = recorded["interactions"][0]["response"]["body"]["string"]
     real_names = [line[7:] for line in real.splitlines() if line.startswith("event: ")]
     with MessagesServer(script(view("/tmp/example.py"))) as server:
@@ -570,6 +576,7 @@ def test_scripts_load_from_yaml_and_json(tmp_path: Path) -> None:
         Script.model_validate({"turns": [{"fault": "status"}]})
 
 
+@pytest.mark.slow  # a real process, ended by a signal
 def test_the_command_serves_a_script_until_interrupted(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text(yaml.safe_dump({"turns": [text("from the command")]}))
     command = [sys.executable, "-m", "editor_agent.testing", "--script", str(tmp_path / "s.yaml"), "--api-key", "K"]
@@ -584,3 +591,110 @@ def test_the_command_serves_a_script_until_interrupted(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         _, errors = process.communicate(timeout=10)
     assert process.returncode == 0 and "1 requests, 0 violations" in errors
+
+
+# --- the server's own tool table, not the harness's tools.yaml --------------------------------------
+
+
+@pytest.mark.parametrize("cassette", sorted(CASSETTE_NAMES))
+def test_the_servers_tool_table_accepts_every_recorded_real_request(cassette: str) -> None:
+    recorded = yaml.safe_load(shared_data(*CASSETTES, cassette).read_text())
+    sent = 0
+    for interaction in recorded["interactions"]:
+        request, response = interaction["request"], interaction["response"]
+        assert response["status"]["code"] == 200
+        payload = request["parsed_body"]
+        for tool in payload.get("tools", []):
+            sent += 1
+            assert catalog.VERSIONS[tool["type"]].name == tool["name"]
+            assert tool["type"] in catalog.model_rule(payload["model"]).tools  # type: ignore[union-attr]
+        headers = {
+            "anthropic-version": "2023-06-01",
+            "anthropic-beta": ",".join(request["headers"].get("anthropic-beta", [])),
+        }
+        assert first_problem(payload, headers, Rules()) is None
+        reply = response.get("parsed_body") or {}
+        for block in reply.get("content", []):
+            if block["type"] == "tool_use":
+                assert block["name"] == catalog.VERSIONS[payload["tools"][0]["type"]].name
+    assert sent > 0
+
+
+SONNET_4_RULE = "match: claude-sonnet-4*\n    tool: text_editor_20250728"
+# A wrong rule in the packaged tools.yaml: (old, new) edits, the model, extra flags, what the server says.
+LAST_20250429_LINE = "insert_param: insert_text\n  text_editor_20250728:"
+WRONG_RULES = {
+    "a version the model refuses": (
+        [(SONNET_4_RULE, SONNET_4_RULE.replace("20250728", "20250429"))],
+        "claude-sonnet-4-5", [], "'claude-sonnet-4-5' does not support tool types: text_editor_20250429",
+    ),
+    "a wrong tool name": (
+        [("20250728:\n    name: str_replace_based_edit_tool", "20250728:\n    name: str_replace_editor")],
+        "claude-opus-4-5", [], "tools.0.text_editor_20250728.name: Input should be 'str_replace_based_edit_tool'",
+    ),
+    "a missing beta": (
+        [("    betas: [computer-use-2024-10-22]\n", "")],
+        "claude-3-5-sonnet-20241022", [], "'text_editor_20241022' is only available with the anthropic-beta header",
+    ),
+    "max_characters where the version takes none": (
+        [(SONNET_4_RULE, SONNET_4_RULE.replace("20250728", "20250429")),
+         (LAST_20250429_LINE, LAST_20250429_LINE.replace("\n", "\n    max_characters: true\n", 1))],
+        "claude-sonnet-4-20250514", ["--max-characters", "5000"], "max_characters: Extra inputs are not permitted",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", WRONG_RULES)
+def test_a_wrong_rule_in_the_packaged_tools_yaml_is_caught_by_the_server(
+    case: str, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli, tmp_path: Path
+) -> None:
+    edits, model, flags, said = WRONG_RULES[case]
+    wrong = (Path(versions.__file__).parents[1] / "tools.yaml").read_text(encoding="utf-8")
+    for old, new in edits:
+        assert wrong.count(old) == 1, old
+        wrong = wrong.replace(old, new)
+
+    class Packaged:  # what `importlib.resources` finds in the installed package
+        def files(self, package: str) -> Packaged:
+            return self
+
+        def joinpath(self, name: str) -> Packaged:
+            return self
+
+        def read_text(self, encoding: str) -> str:
+            return wrong
+
+    versions.load_tools_file.cache_clear()
+    monkeypatch.setattr(versions, "resources", Packaged())
+    try:
+        assert (
+            versions.resolve_model(model, warn=False).tool.type
+            == versions.load_tools_file().versions[versions.resolve_model(model, warn=False).tool.type].type
+        )  # the harness really reads the wrong file
+        with MessagesServer(script(text("done")), api_key=KEY) as server:
+            env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url}
+            done = run_cli("run", "look", "--workspace", str(tmp_path), "--model", model, "--max-retries", "0",
+                           "--json", *flags, env=env)  # fmt: skip
+            violations = list(server.violations)
+    finally:
+        versions.load_tools_file.cache_clear()
+    assert done.returncode != 0, done.stdout
+    assert len(violations) == 1 and said in violations[0], violations
+
+
+@pytest.mark.parametrize(
+    ("model", "accepted"),
+    [
+        ("claude-3-5-sonnet-20241022", {"text_editor_20241022"}),
+        ("claude-3-7-sonnet-20250219", {"text_editor_20250124"}),
+        ("us.anthropic.claude-sonnet-4-20250514-v1:0", {"text_editor_20250429", "text_editor_20250728"}),
+        ("claude-opus-4-1-20250805", {"text_editor_20250429", "text_editor_20250728"}),
+        ("claude-sonnet-4-5-20250929", {"text_editor_20250728"}),  # observed: 20250429 is refused
+        ("claude-sonnet-4-6", {"text_editor_20250728"}),
+        ("claude-3-haiku-20240307", set()),
+        ("gpt-4o", None),
+    ],
+)
+def test_the_servers_model_table(model: str, accepted: set[str] | None) -> None:
+    rule = catalog.model_rule(model)
+    assert (None if rule is None else set(rule.tools)) == accepted

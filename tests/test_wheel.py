@@ -10,9 +10,12 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_wheel_ships_tools_yaml_and_runs(tmp_path: Path):
     source = tmp_path / "source"
     source.mkdir()

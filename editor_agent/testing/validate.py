@@ -9,10 +9,10 @@ modified thinking) is checked separately in `ledger.py`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from ..tool.versions import ModelResolutionError, ResolvedModel, ToolsFile, load_tools_file, resolve_model
+from .catalog import VERSIONS, model_rule
 
 SAMPLING_REMOVED_IN = "2026-10-21"
 MAX_BREAKPOINTS = 4
@@ -22,14 +22,13 @@ MAX_BREAKPOINTS = 4
 class Rules:
     """What the emulated endpoint accepts.
 
-    `accept_tools`: the text editor tool types every model accepts (emulates a model that takes several);
-    by default each model accepts exactly the version `tools.yaml` gives it.
+    `accept_tools`: the text editor tool types every model accepts (emulates a model that takes others);
+    by default each model accepts what the API's own table (`catalog.py`, not the harness's tools.yaml) says.
     `require_version`: the only `anthropic-version` accepted (emulates an older gateway).
     """
 
     accept_tools: frozenset[str] | None = None
     require_version: str | None = None
-    tools_file: ToolsFile = field(default_factory=load_tools_file)
 
 
 def first_problem(body: Any, headers: Mapping[str, str], rules: Rules, *, count_tokens: bool = False) -> str | None:
@@ -58,13 +57,6 @@ def _problems(body: Any, headers: Mapping[str, str], rules: Rules, count_tokens:
     yield from _breakpoints(body)
 
 
-def _resolved(model: str) -> ResolvedModel | None:
-    try:
-        return resolve_model(model, warn=False)
-    except ModelResolutionError:
-        return None
-
-
 def _top_level(body: dict[str, Any], count_tokens: bool) -> Iterator[str]:
     model = body.get("model")
     if model is None:
@@ -80,10 +72,10 @@ def _top_level(body: dict[str, Any], count_tokens: bool) -> Iterator[str]:
         elif max_tokens < 1:
             yield "max_tokens: Input should be greater than or equal to 1"
         else:
-            resolved = _resolved(str(model))
-            if resolved is not None and not resolved.warnings and max_tokens > resolved.max_tokens:
+            rule = model_rule(str(model))
+            if rule is not None and rule.max_tokens is not None and max_tokens > rule.max_tokens:
                 yield (
-                    f"max_tokens: {max_tokens} > {resolved.max_tokens}, which is the maximum allowed number "
+                    f"max_tokens: {max_tokens} > {rule.max_tokens}, which is the maximum allowed number "
                     f"of output tokens for {model}"
                 )
     messages = body.get("messages")
@@ -121,7 +113,6 @@ def _tools(body: dict[str, Any], headers: Mapping[str, str], rules: Rules) -> It
     if not isinstance(tools, list):
         yield "tools: Input should be a valid list"
         return
-    versions = rules.tools_file.versions
     betas = {b.strip() for b in headers.get("anthropic-beta", "").split(",") if b.strip()}
     model = str(body.get("model"))
     names: set[str] = set()
@@ -142,9 +133,9 @@ def _tools(body: dict[str, Any], headers: Mapping[str, str], rules: Rules) -> It
             continue
         if not isinstance(kind, str) or not kind.startswith("text_editor_"):
             continue  # server tools and other client tools: not this emulator's business
-        spec = versions.get(kind)
+        spec = VERSIONS.get(kind)
         if spec is None:
-            expected = ", ".join(f"'{v}'" for v in sorted(versions))
+            expected = ", ".join(f"'{v}'" for v in sorted(VERSIONS))
             yield (
                 f"tools.{index}: Input tag '{kind}' found using 'type' does not match any of the expected tags: "
                 f"{expected}"
@@ -158,8 +149,8 @@ def _tools(body: dict[str, Any], headers: Mapping[str, str], rules: Rules) -> It
                 yield f"tools.{index}.{kind}.max_characters: Extra inputs are not permitted"
             elif limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
                 yield f"tools.{index}.{kind}.max_characters: Input should be greater than or equal to 1"
-        if spec.betas and not betas & set(spec.betas):
-            yield f"tools.{index}: '{kind}' is only available with the anthropic-beta header '{spec.betas[0]}'"
+        if spec.beta and spec.beta not in betas:
+            yield f"tools.{index}: '{kind}' is only available with the anthropic-beta header '{spec.beta}'"
         if kind not in _accepted_tools(model, rules):
             yield f"'{model}' does not support tool types: {kind}."
 
@@ -167,8 +158,8 @@ def _tools(body: dict[str, Any], headers: Mapping[str, str], rules: Rules) -> It
 def _accepted_tools(model: str, rules: Rules) -> frozenset[str]:
     if rules.accept_tools is not None:
         return rules.accept_tools
-    resolved = _resolved(model)
-    return frozenset() if resolved is None else frozenset({resolved.tool.type})
+    rule = model_rule(model)
+    return frozenset() if rule is None else rule.tools
 
 
 def _blocks(content: Any) -> list[Any]:
