@@ -1,0 +1,4 @@
+@echo off
+echo uno
+echo two
+echo three

@@ -1,0 +1,2 @@
+def price(total, percent):
+    return total - total * percent
