@@ -1,2 +1,2 @@
-def total(items):
+def total(items):   
     return sum(items)
