@@ -92,13 +92,12 @@ GIT_ALONE = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}  # git
 def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> RunCli:
     """`editor-agent ARGS` through `cli.main.main` in this process: no new interpreter per call.
 
-    Each call sees an environment without ANTHROPIC_*, EDITOR_AGENT_* and GIT_* (plus `env`), the given working
-    directory, and a fresh set of registered credential values; all of it is put back afterwards, so
-    nothing leaks into the next call or test. Real processes stay for what needs one (exit by signal,
+    Each call sees an environment without ANTHROPIC_*, EDITOR_AGENT_* and GIT_* (plus `env`) and the given working
+    directory; both are put back afterwards (and `main` forgets the credentials it registered), so nothing
+    leaks into the next call or test. Real processes stay for what needs one (exit by signal,
     a clean stdout byte stream, the wheel): those tests are marked `slow`.
     """
     from editor_agent.cli.main import main
-    from editor_agent.safety import redact
 
     def run(*args: str, stdin: str = "", env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Ran:
         out = io.StringIO()
@@ -110,8 +109,6 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str])
                 patch.setenv(name, value)
             if cwd is not None:
                 patch.chdir(cwd)
-            patch.setattr(redact, "_values", set(redact._values))
-            patch.setattr(redact, "_variables", set(redact._variables))
             patch.setattr(sys, "stdin", io.StringIO(stdin))
             capsys.readouterr()
             try:

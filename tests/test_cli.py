@@ -214,6 +214,26 @@ def test_real_process_exit_codes_and_clean_stdout(tmp_path: Path):
     assert (usage.returncode, usage.stdout) == (2, "") and "Traceback" not in usage.stderr
 
 
+def test_main_reconfigures_only_the_console_scripts_own_streams(monkeypatch: pytest.MonkeyPatch):
+    """A caller that passes its own streams keeps its `sys` streams as it set them; the console script
+    (no streams passed) still writes UTF-8 whatever the locale."""
+    import sys
+
+    from editor_agent.cli.main import main
+
+    def latin() -> io.TextIOWrapper:
+        return io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
+
+    for name in ("stdin", "stdout", "stderr"):
+        monkeypatch.setattr(sys, name, latin())
+    out = io.StringIO()
+    assert main(["tools", "resolve", "claude-sonnet-4-5"], stdin=io.StringIO(), stdout=out) == 0
+    assert json.loads(out.getvalue())["type"] == "text_editor_20250728"
+    assert [sys.stdin.encoding, sys.stdout.encoding, sys.stderr.encoding] == ["latin-1"] * 3
+    assert main(["tools", "resolve", "claude-sonnet-4-5"]) == 0
+    assert [sys.stdin.encoding, sys.stdout.encoding, sys.stderr.encoding] == ["utf-8"] * 3
+
+
 def test_in_process_runs_leave_no_environment_directory_or_credential_behind(tmp_path: Path, run_cli: RunCli):
     import os
 
