@@ -13,6 +13,13 @@ from typing import Any
 import pytest
 
 from editor_agent import Editor, Workspace, tool_by_type
+from editor_agent.agent.loop import RunResult
+from editor_agent.agent.progress import Progress
+from editor_agent.agent.session import Session
+from editor_agent.agent.settings import RunOptions, RunSettings
+from editor_agent.agent.transcript import read_events
+from editor_agent.api.connection import Connection
+from editor_agent.testing import MessagesServer
 from editor_agent.tool.editor import ToolResult
 
 # The undo journal's sealing key lives in the user's state home: tests (and the CLI processes they
@@ -92,13 +99,12 @@ GIT_ALONE = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}  # git
 def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> RunCli:
     """`editor-agent ARGS` through `cli.main.main` in this process: no new interpreter per call.
 
-    Each call sees an environment without ANTHROPIC_*, EDITOR_AGENT_* and GIT_* (plus `env`), the given working
-    directory, and a fresh set of registered credential values; all of it is put back afterwards, so
-    nothing leaks into the next call or test. Real processes stay for what needs one (exit by signal,
+    Each call sees an environment without ANTHROPIC_*, EDITOR_AGENT_* and GIT_* (plus `env`) and the given working
+    directory; both are put back afterwards (and `main` forgets the credentials it registered), so nothing
+    leaks into the next call or test. Real processes stay for what needs one (exit by signal,
     a clean stdout byte stream, the wheel): those tests are marked `slow`.
     """
     from editor_agent.cli.main import main
-    from editor_agent.safety import redact
 
     def run(*args: str, stdin: str = "", env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Ran:
         out = io.StringIO()
@@ -110,8 +116,6 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str])
                 patch.setenv(name, value)
             if cwd is not None:
                 patch.chdir(cwd)
-            patch.setattr(redact, "_values", set(redact._values))
-            patch.setattr(redact, "_variables", set(redact._variables))
             patch.setattr(sys, "stdin", io.StringIO(stdin))
             capsys.readouterr()
             try:
@@ -159,3 +163,60 @@ def git(repo: Path, *args: str, check: bool = True) -> str:
     """`git ARGS` in `repo` with a fixed identity; its stdout."""
     command = ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args]
     return subprocess.run(command, cwd=repo, capture_output=True, text=True, check=check).stdout
+
+
+# --- the agent loop against the local server, as the loop tests and their neighbours use it -------------
+
+KEY = "sk-test-secret-value"  # long enough to be redacted: a test that finds it printed has found a leak
+SHOP = "def apply_discount(total, percent):\n    return total - total * percent\n"
+
+
+def text(value: str) -> dict[str, Any]:
+    """A text block of a scripted model turn."""
+    return {"type": "text", "text": value}
+
+
+FIX = [
+    {"content": [text("Let me look."), use("view", path="/repo/shop.py")]},
+    {
+        "content": [
+            use("str_replace", path="/repo/shop.py", old_str="total * percent\n", new_str="total * percent / 100\n"),
+            use("view", path="/repo/shop.py", view_range=[2, 2]),
+        ]
+    },
+    {"content": [text("Fixed: the percentage is now divided by 100.")], "stop_reason": "end_turn"},
+]  # three turns that fix the discount in `repo`'s shop.py
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A workspace (no git) holding shop.py with its discount bug; files that need git define their own."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "shop.py").write_text(SHOP)
+    return root
+
+
+def run_session(
+    server: MessagesServer,
+    repo: Path,
+    task: str = "Fix the discount.",
+    *,
+    model: str = "claude-opus-4-5",
+    settings: RunSettings | None = None,
+    connection: Connection | None = None,
+    progress: Progress | None = None,
+    resume_from: Path | None = None,
+    transcript: Path | None = None,
+) -> RunResult:
+    """One run (or the resumption of one) through `Session`, the real SDK and `server`, as the library runs it."""
+    connection = (connection or Connection()).model_copy(update={"base_url": server.url, "max_retries": 2})
+    options = RunOptions(
+        workspace=repo,
+        model=model,
+        settings=settings or RunSettings(),
+        connection=connection,
+        transcript=transcript or repo.parent / "run.jsonl",
+    )
+    with Session.open(options, progress=progress, transcript=resume_from) as session:
+        return session.loop.resume(read_events(resume_from)) if resume_from else session.loop.run(task)

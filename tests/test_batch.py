@@ -27,6 +27,8 @@ from editor_agent.cli.batch import add_batch_parser, run_batch_command
 from editor_agent.cli.main import main as cli_main
 from editor_agent.testing import MessagesServer, ratelimit
 
+from .conftest import git
+
 KEY = "sk-batch-test"
 TOOL = "str_replace_based_edit_tool"
 MODEL = "claude-opus-4-5"
@@ -42,11 +44,6 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-
-
-def git(repo: Path, *args: str) -> str:
-    who = ["-c", "user.name=t", "-c", "user.email=t@t"]
-    return subprocess.run(["git", *who, *args], cwd=repo, capture_output=True, text=True, check=True).stdout
 
 
 @pytest.fixture
@@ -506,6 +503,7 @@ def test_progress_a_status_line_on_a_terminal_plain_lines_in_a_log():
                                            "[2/2] FAILED  b: boom"]  # fmt: skip
 
 
+@pytest.mark.slow  # a real process: nothing but JSON on its stdout
 def test_a_real_process_prints_only_json_on_stdout(repo: Path):
     tasks = write_tasks(repo, f"model: {MODEL}\ntasks: [{{name: a, job: run, task: TASK-a}}]\n")
     code = (

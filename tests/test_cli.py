@@ -214,6 +214,26 @@ def test_real_process_exit_codes_and_clean_stdout(tmp_path: Path):
     assert (usage.returncode, usage.stdout) == (2, "") and "Traceback" not in usage.stderr
 
 
+def test_main_reconfigures_only_the_console_scripts_own_streams(monkeypatch: pytest.MonkeyPatch):
+    """A caller that passes its own streams keeps its `sys` streams as it set them; the console script
+    (no streams passed) still writes UTF-8 whatever the locale."""
+    import sys
+
+    from editor_agent.cli.main import main
+
+    def latin() -> io.TextIOWrapper:
+        return io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
+
+    for name in ("stdin", "stdout", "stderr"):
+        monkeypatch.setattr(sys, name, latin())
+    out = io.StringIO()
+    assert main(["tools", "resolve", "claude-sonnet-4-5"], stdin=io.StringIO(), stdout=out) == 0
+    assert json.loads(out.getvalue())["type"] == "text_editor_20250728"
+    assert [sys.stdin.encoding, sys.stdout.encoding, sys.stderr.encoding] == ["latin-1"] * 3
+    assert main(["tools", "resolve", "claude-sonnet-4-5"]) == 0
+    assert [sys.stdin.encoding, sys.stdout.encoding, sys.stderr.encoding] == ["utf-8"] * 3
+
+
 def test_in_process_runs_leave_no_environment_directory_or_credential_behind(tmp_path: Path, run_cli: RunCli):
     import os
 
@@ -227,3 +247,35 @@ def test_in_process_runs_leave_no_environment_directory_or_credential_behind(tmp
                    env={"GW_KEY": "gateway-key-123456"}, cwd=tmp_path)  # fmt: skip
     assert done.returncode == 1 and "gateway-key-123456" not in done.stderr
     assert (dict(os.environ), Path.cwd(), redact.secrets(), redact.variables()) == before
+
+
+def test_lone_surrogate_is_an_error_result_and_exec_goes_on(tmp_path: Path, run_cli: RunCli):
+    lines = [
+        json.dumps({"command": "create", "path": "a.txt", "file_text": "smile \ud83d"}),
+        json.dumps({"command": "create", "path": "b.txt", "file_text": "fine\n"}),
+    ]
+    done = run_cli("exec", "--workspace", str(tmp_path), "--model", "claude-opus-4-5", stdin="\n".join(lines) + "\n")
+    assert done.returncode == 0, done.stderr
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert first["is_error"] and "cannot hold the character" in first["content"]
+    assert not second["is_error"] and (tmp_path / "b.txt").read_text() == "fine\n"
+    assert not (tmp_path / "a.txt").exists()
+
+
+def test_bad_numbers_and_missing_files_exit_2(tmp_path: Path, run_cli: RunCli):
+    (tmp_path / "a.py").write_text("x\n")
+    env = {"ANTHROPIC_API_KEY": "k"}
+    for args in (
+        ["fix", "a.py", "bug", "--rounds", "0"],
+        ["run", "x", "--max-retries", "-1"],
+        ["run", "x", "--max-turns", "0"],
+        ["run", "--resume", str(tmp_path / "nope.jsonl")],
+        ["doc", "nothere.py"],
+        ["run", "x", "--isolate", "--commit"],
+    ):
+        done = run_cli(*args, "--workspace", str(tmp_path), "--model", "claude-opus-4-5", env=env)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "Traceback" not in done.stderr and "validation error" not in done.stderr
+    assert run_cli("replay", str(tmp_path / "none.jsonl"), "--workspace", str(tmp_path)).returncode == 2
+    assert run_cli("exec", "--workspace", str(tmp_path), "--tool", "text_editor_20250728",
+                "--max-characters", "-1").returncode == 2  # fmt: skip

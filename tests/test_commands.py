@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from editor_agent import Editor, Workspace, tool_by_type
+
 from .conftest import VERSIONS
 
 
@@ -245,3 +247,11 @@ def test_no_outline_for_huge_files(root, make_editor):
     (root / "huge.py").write_text(line * (MAX_CHARACTERS // len(line) + 10))
     content = make_editor(policy=Policy(max_file_bytes=4 * MAX_CHARACTERS)).run({"command": "view", "path": "huge.py"})
     assert "<response clipped>" in content.content and "definitions" not in content.content
+
+
+def test_clipped_view_with_an_empty_first_line(tmp_path: Path):
+    (tmp_path / "f.txt").write_text("\n" + "x" * 100 + "\nend\n")
+    editor = Editor(Workspace(tmp_path), tool_by_type("text_editor_20250728"), max_characters=50)
+    content = editor.run({"command": "view", "path": "f.txt"}).content
+    assert "has 0 characters" not in content
+    assert content.splitlines()[1] == "     1\t" and "view_range` (e.g. [2," in content

@@ -8,15 +8,14 @@ guess produces bytes that say something else, so it is refused until the encodin
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from editor_agent import Editor, Policy, Workspace, tool_by_type
 from editor_agent.workspace.textfile import TextFile
+
+from .conftest import RunCli
 
 TOOL = "text_editor_20250728"
 
@@ -81,32 +80,24 @@ def test_an_encoding_set_for_a_glob_is_used_and_writes_what_the_model_wrote(root
     assert path.read_bytes().decode("cp1251") == "# Привет, мир\n"
 
 
-def test_the_encoding_flag_reaches_the_editor(root: Path):
+def test_the_encoding_flag_reaches_the_editor(root: Path, run_cli: RunCli):
     (root / "legacy").mkdir()
     path = root / "legacy" / "a.txt"
     path.write_bytes("# Комментарий\n".encode("koi8-r"))
     calls = [
         {"command": "insert", "path": "/repo/legacy/a.txt", "insert_line": 1, "insert_text": "# Привет"},
     ]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    run = subprocess.run(
-        [sys.executable, "-m", "editor_agent", "exec", "--workspace", str(root), "--tool", TOOL,
-         "--encoding", "legacy/*.txt=koi8-r"],
-        input="".join(json.dumps(call) + "\n" for call in calls), capture_output=True, text=True, env=env, check=True,
-    )  # fmt: skip
+    run = run_cli("exec", "--workspace", str(root), "--tool", TOOL, "--encoding", "legacy/*.txt=koi8-r",
+                  stdin="".join(json.dumps(call) + "\n" for call in calls))  # fmt: skip
+    assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
     assert result["is_error"] is False, result
     assert path.read_bytes().decode("koi8-r") == "# Комментарий\n# Привет\n"
 
 
-def test_a_bad_encoding_flag_exits_2(root: Path):
+def test_a_bad_encoding_flag_exits_2(root: Path, run_cli: RunCli):
     for value in ("legacy/*.txt", "*.txt=no-such-codec", "=cp1251"):
-        run = subprocess.run(
-            [sys.executable, "-m", "editor_agent", "exec", "--workspace", str(root), "--tool", TOOL,
-             "--encoding", value],
-            input="", capture_output=True, text=True,
-            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
-        )  # fmt: skip
+        run = run_cli("exec", "--workspace", str(root), "--tool", TOOL, "--encoding", value)
         assert run.returncode == 2, value
         assert "--encoding" in run.stderr and "GLOB=ENCODING" in run.stderr
 
@@ -152,3 +143,13 @@ def test_decode_with_an_encoding_is_not_a_guess():
     confirmed = TextFile.decode(data, "cp1251")
     assert not confirmed.assumed and confirmed.text == "# Комментарий\n"
     assert not TextFile.decode("é\n".encode()).assumed and not TextFile.decode(b"plain\n").assumed
+
+
+def test_latin_1_french_is_shown_as_written(tmp_path: Path):
+    text = "# Salut, ça va? Très bien. Et toi? déjà vu\nsecond\n"
+    (tmp_path / "f.py").write_bytes(text.encode("latin-1"))
+    editor = Editor(Workspace(tmp_path), tool_by_type("text_editor_20250728"))
+    assert "ça va? Très bien" in editor.run({"command": "view", "path": "f.py"}).content
+    result = editor.run({"command": "str_replace", "path": "f.py", "old_str": "Très bien", "new_str": "Très bon"})
+    assert not result.is_error
+    assert (tmp_path / "f.py").read_bytes() == text.replace("Très bien", "Très bon").encode("latin-1")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from editor_agent import Editor, Workspace, tool_by_type
 from editor_agent.workspace.confined import Tree
 
 
@@ -177,3 +178,12 @@ def test_hardlink_is_noted(root, call):
     assert not result.is_error
     assert "2 hard links" in result.content
     assert (root / "b.txt").read_bytes() == b"x\n"
+
+
+def test_setuid_and_setgid_bits_are_kept(tmp_path: Path):
+    path = tmp_path / "tool.sh"
+    path.write_text("echo a\n")
+    os.chmod(path, 0o6755)
+    editor = Editor(Workspace(tmp_path), tool_by_type("text_editor_20250728"))
+    assert not editor.run({"command": "str_replace", "path": "tool.sh", "old_str": "a", "new_str": "b"}).is_error
+    assert stat.S_IMODE(path.stat().st_mode) == 0o6755

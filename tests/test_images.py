@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import struct
-import subprocess
-import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +16,7 @@ from editor_agent.agent.settings import RunSettings
 from editor_agent.workspace.images import MAX_BYTES, identify
 from editor_agent.workspace.policy import Policy
 
-from .test_loop import KEY, run, text, use
+from .conftest import KEY, RunCli, run_session, text, use
 
 
 def png(width: int, height: int, padding: int = 0) -> bytes:
@@ -105,7 +103,7 @@ def test_the_loop_sends_the_image_in_its_tool_result(tmp_path: Path, monkeypatch
     (repo / "shot.jpg").write_bytes(jpeg(800, 600))
     turns = [{"content": [use("view", path="/repo/shot.jpg")]}, {"content": [text("A screenshot.")]}]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        result = run(server, repo, "What is in shot.jpg?")
+        result = run_session(server, repo, "What is in shot.jpg?")
         assert not server.violations
         answer = server.requests[1].body["messages"][-1]["content"][0]
     assert result.status == "completed"
@@ -113,12 +111,12 @@ def test_the_loop_sends_the_image_in_its_tool_result(tmp_path: Path, monkeypatch
     assert answer["content"][1]["source"]["media_type"] == "image/jpeg"
 
 
-def test_exec_prints_the_blocks_and_no_images_refuses(root: Path):
+def test_exec_prints_the_blocks_and_no_images_refuses(root: Path, run_cli: RunCli):
     (root / "pic.webp").write_bytes(WEBP_VP8L)
     line = json.dumps({"command": "view", "path": "/repo/pic.webp"}) + "\n"
-    args = [sys.executable, "-m", "editor_agent", "exec", "--workspace", str(root), "--model", "claude-sonnet-4-5"]
-    shown = subprocess.run(args, input=line, capture_output=True, text=True, timeout=60)
-    refused = subprocess.run([*args, "--no-images"], input=line, capture_output=True, text=True, timeout=60)
+    args = ["exec", "--workspace", str(root), "--model", "claude-sonnet-4-5"]
+    shown = run_cli(*args, stdin=line)
+    refused = run_cli(*args, "--no-images", stdin=line)
     assert json.loads(shown.stdout)["content"][1]["source"]["media_type"] == "image/webp"
     assert json.loads(refused.stdout)["is_error"] is True
 
@@ -173,9 +171,9 @@ def test_a_resumed_run_counts_the_images_already_shown(tmp_path: Path, monkeypat
     views = [{"content": [use("view", path=f"/repo/wide{index}.png")]} for index in range(21)]
     turns = [*views[:20], {"fault": "drop"}, *views[20:], {"content": [text("ok")]}]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        interrupted = run(server, repo, "look at them all", settings=RunSettings(stream_retries=0))
+        interrupted = run_session(server, repo, "look at them all", settings=RunSettings(stream_retries=0))
         assert interrupted.status == "error"
-        resumed = run(server, repo, resume_from=Path(interrupted.transcript or ""))
+        resumed = run_session(server, repo, resume_from=Path(interrupted.transcript or ""))
         assert not server.violations
         last = server.requests[-1].body["messages"][-1]["content"][0]
     assert resumed.status == "completed" and last["is_error"] and "at most 2000 pixels" in last["content"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from editor_agent.jobs.fix import fix_spec
 from editor_agent.testing import MessagesServer, Script
 
 from .conftest import GIT_ALONE, Ran, RunCli
@@ -164,3 +165,13 @@ def test_a_batch_task_with_a_path_outside_the_workspace_exits_2_before_any_reque
                                                               "tasks[3] (d)"], lines  # fmt: skip
     assert "outside the workspace" in lines[0] and "outside the workspace" in lines[1]
     assert "outside the workspace" in lines[2] and "symbolic link" in lines[3]
+
+
+def test_fix_keeps_a_leading_dot_in_the_path(tmp_path: Path):
+    (tmp_path / ".config").mkdir()
+    (tmp_path / ".config" / "settings.py").write_text("x = 1\n")
+    spec = fix_spec(tmp_path, "/repo", ".config/settings.py", "x is wrong", None, 1)
+    assert "/repo/.config/settings.py" in spec.task
+    assert fix_spec(tmp_path, "/repo", "./.config/settings.py", "x", None, 1).task == spec.task.replace(
+        "x is wrong", "x"
+    )

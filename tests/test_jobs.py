@@ -1,4 +1,7 @@
-"""The jobs end to end: the real CLI on real temporary git repositories, against the local server."""
+"""The jobs end to end: the command on real temporary git repositories, against the local server.
+
+The command runs in this process (`run_cli`); the runs that must die by a signal or race a person's edit are
+real processes, marked slow."""
 
 from __future__ import annotations
 
@@ -8,29 +11,22 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from editor_agent.jobs.doc import same_code
 from editor_agent.testing import MessagesServer, Script
 
+from .conftest import GIT_ALONE, ROOT, Ran, RunCli, done, git, use
+
 KEY = "sk-jobs-test"
-TOOL = "str_replace_based_edit_tool"
 SHOP = "def apply_discount(total, percent):\n    return total - total * percent\n"
 CHECK = "def test_discount():\n    from shop import apply_discount\n    assert apply_discount(25.0, 20) == 20.0\n"
 
-
-def use(command: str, **fields: Any) -> dict[str, Any]:
-    return {"type": "tool_use", "name": TOOL, "input": {"command": command, **fields}}
-
-
-def done(text: str = "Done.") -> dict[str, Any]:
-    return {"content": [{"type": "text", "text": text}], "stop_reason": "end_turn"}
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout
+Cli = Callable[..., Ran]
 
 
 @pytest.fixture
@@ -40,18 +36,22 @@ def repo(tmp_path: Path) -> Path:
     (root / "shop.py").write_text(SHOP)
     (root / "check_shop.py").write_text(CHECK)
     git(root, "init", "-q")
-    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
-    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "start")
     return root
 
 
-def cli(*args: str, server: MessagesServer | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "GIT_"))}
-    env.update(ANTHROPIC_API_KEY=KEY, GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")
-    if server is not None:
-        env["ANTHROPIC_BASE_URL"] = server.url
-    command = [sys.executable, "-m", "editor_agent", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+@pytest.fixture
+def cli(run_cli: RunCli) -> Cli:
+    """`editor-agent ARGS` in this process, with the test key, git without the user's configuration, and `server`."""
+
+    def call(*args: str, server: MessagesServer | None = None) -> Ran:
+        env = {"ANTHROPIC_API_KEY": KEY, **GIT_ALONE}
+        if server is not None:
+            env["ANTHROPIC_BASE_URL"] = server.url
+        return run_cli(*args, env=env)
+
+    return call
 
 
 def serve(turns: list[dict[str, Any]]) -> MessagesServer:
@@ -62,9 +62,10 @@ PYTEST = f"{sys.executable} -m pytest -q -p no:cacheprovider check_shop.py"
 
 
 def start_run(server: MessagesServer, repo: Path, *flags: str) -> subprocess.Popen[str]:
-    """`editor-agent run` in the background, so a test can act while the run waits on the server."""
+    """`editor-agent run` as a real process in the background, so a test can act (or kill it) mid-run."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
     env.update(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=server.url)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "editor_agent", "run", "fix it", "--workspace", str(repo),
                "--model", "claude-opus-4-5", *flags]  # fmt: skip
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -76,7 +77,7 @@ def wait_for_requests(server: MessagesServer, count: int, seconds: float = 60) -
         time.sleep(0.05)
 
 
-def test_fix_feeds_a_failing_check_back(repo: Path):
+def test_fix_feeds_a_failing_check_back(repo: Path, cli: Cli):
     turns = [
         {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 10\n")]},
         done("Fixed, I think."),
@@ -96,7 +97,7 @@ def test_fix_feeds_a_failing_check_back(repo: Path):
     assert (repo / "shop.py").read_text().endswith("* percent / 100\n")
 
 
-def test_fix_check_still_failing_after_rounds_exits_1(repo: Path):
+def test_fix_check_still_failing_after_rounds_exits_1(repo: Path, cli: Cli):
     turns = [
         {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 10\n")]},
         done(),
@@ -109,7 +110,7 @@ def test_fix_check_still_failing_after_rounds_exits_1(repo: Path):
     assert json.loads(result.stdout)["check_passed"] is False
 
 
-def test_doc_rejects_and_reverts_code_changes(repo: Path):
+def test_doc_rejects_and_reverts_code_changes(repo: Path, cli: Cli):
     (repo / "cart.py").write_text("def total(items):\n    return sum(items)\n")
     turns = [
         {
@@ -141,7 +142,7 @@ def test_doc_rejects_and_reverts_code_changes(repo: Path):
     assert outcome["files_changed"] == ["/repo/cart.py"]
 
 
-def test_doc_changed_since(repo: Path):
+def test_doc_changed_since(repo: Path, cli: Cli):
     (repo / "cart.py").write_text("def total(items):\n    return sum(items)\n")
     with serve([done()]) as server:
         cli("doc", "*.py", "--changed-since", "HEAD", "--workspace", str(repo), "--model", "claude-opus-4-5",
@@ -153,7 +154,7 @@ def test_doc_changed_since(repo: Path):
     assert nothing.returncode == 0 and "nothing to document" in nothing.stderr
 
 
-def test_test_job_reruns_until_tests_pass(repo: Path):
+def test_test_job_reruns_until_tests_pass(repo: Path, cli: Cli):
     wrong = (
         "from shop import apply_discount\n\n\ndef test_a():\n    assert apply_discount(100, 0) == 100\n\n\n"
         "def test_b():\n    assert apply_discount(10, 10) == 1\n"
@@ -174,7 +175,7 @@ def test_test_job_reruns_until_tests_pass(repo: Path):
     assert outcome["details"]["tests_written"] == 2 and outcome["details"]["tests_passed"] == 2
 
 
-def test_undo_restores_the_run_and_keeps_user_changes(repo: Path):
+def test_undo_restores_the_run_and_keeps_user_changes(repo: Path, cli: Cli):
     (repo / "notes.txt").write_text("the user's uncommitted notes\n")
     turns = [
         {
@@ -201,7 +202,7 @@ def test_undo_restores_the_run_and_keeps_user_changes(repo: Path):
     assert git(repo, "branch", "--list") == "* master\n" or git(repo, "branch", "--list") == "* main\n"
 
 
-def test_isolate_leaves_a_patch_and_the_tree_untouched(repo: Path, tmp_path: Path):
+def test_isolate_leaves_a_patch_and_the_tree_untouched(repo: Path, tmp_path: Path, cli: Cli):
     fix = [{"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
            done()]  # fmt: skip
     patch = tmp_path / "fix.patch"
@@ -216,7 +217,7 @@ def test_isolate_leaves_a_patch_and_the_tree_untouched(repo: Path, tmp_path: Pat
     assert (repo / "shop.py").read_text().endswith("/ 100\n")
 
 
-def test_isolate_to_a_branch(repo: Path):
+def test_isolate_to_a_branch(repo: Path, cli: Cli):
     fix = [{"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
            done()]  # fmt: skip
     head = git(repo, "rev-parse", "HEAD")
@@ -229,7 +230,7 @@ def test_isolate_to_a_branch(repo: Path):
     assert git(repo, "status", "--porcelain") == ""
 
 
-def test_commit_flag(repo: Path):
+def test_commit_flag(repo: Path, cli: Cli):
     (repo / "other.py").write_text("staged = True\n")
     git(repo, "add", "other.py")
     fix = [{"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
@@ -243,6 +244,7 @@ def test_commit_flag(repo: Path):
     assert git(repo, "diff", "--cached", "--name-only") == "other.py\n"
 
 
+@pytest.mark.slow  # a real process: the person edits while it waits on the server
 def test_person_editing_during_a_paused_turn_is_not_overwritten(repo: Path):
     turns = [
         {"content": [use("view", path="/repo/shop.py")]},
@@ -264,7 +266,8 @@ def test_person_editing_during_a_paused_turn_is_not_overwritten(repo: Path):
     assert "+# a line the person added" in result_message
 
 
-def test_kill_9_mid_run_leaves_whole_files_and_undo_works(repo: Path):
+@pytest.mark.slow  # a real process, killed by a signal
+def test_kill_9_mid_run_leaves_whole_files_and_undo_works(repo: Path, cli: Cli):
     turns = [
         {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
         {"fault": "slow", "seconds": 60},
@@ -282,7 +285,7 @@ def test_kill_9_mid_run_leaves_whole_files_and_undo_works(repo: Path):
     assert (repo / "shop.py").read_text() == SHOP
 
 
-def test_outside_git_still_works_and_undoes(tmp_path: Path):
+def test_outside_git_still_works_and_undoes(tmp_path: Path, cli: Cli):
     plain = tmp_path / "plain"
     plain.mkdir()
     (plain / "shop.py").write_text(SHOP)
@@ -297,7 +300,7 @@ def test_outside_git_still_works_and_undoes(tmp_path: Path):
     assert isolated.returncode == 2 and "--isolate needs a git repository" in isolated.stderr
 
 
-def test_demo_offline():
+def test_demo_offline(cli: Cli):
     result = cli("demo", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     outcome = json.loads(result.stdout)
@@ -305,20 +308,20 @@ def test_demo_offline():
     assert outcome["files_changed"] == ["/repo/shop.py"]
 
 
-def test_demo_for_a_person_says_it_is_offline(tmp_path: Path):
+def test_demo_for_a_person_says_it_is_offline(tmp_path: Path, cli: Cli):
     result = cli("demo", "--workspace", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Offline demo" in result.stderr and "no API key and no network" in result.stderr
     assert "+    return total - total * percent / 100" in result.stdout
 
 
-def test_detached_head_with_untracked_files_and_a_missing_submodule(repo: Path):
+def test_detached_head_with_untracked_files_and_a_missing_submodule(repo: Path, cli: Cli):
     (repo / ".gitmodules").write_text(
         '[submodule "vendor/lib"]\n\tpath = vendor/lib\n\turl = https://example.invalid/lib\n'
     )
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "add", ".gitmodules")
+    git(repo, "add", ".gitmodules")
     git(repo, "update-index", "--add", "--cacheinfo", "160000," + "1" * 40 + ",vendor/lib")
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "submodule, not checked out")
+    git(repo, "commit", "-qm", "submodule, not checked out")
     git(repo, "checkout", "-q", "--detach", "HEAD")
     (repo / "scratch.txt").write_text("untracked work\n")
     (repo / "check_shop.py").write_text(CHECK + "# edited, not staged\n")
@@ -337,7 +340,7 @@ def test_detached_head_with_untracked_files_and_a_missing_submodule(repo: Path):
     assert (repo / "check_shop.py").read_text() == CHECK + "# edited, not staged\n"
 
 
-def test_commit_is_skipped_when_the_check_fails(repo: Path):
+def test_commit_is_skipped_when_the_check_fails(repo: Path, cli: Cli):
     head = git(repo, "rev-parse", "HEAD")
     turns = [
         {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 10\n")]},
@@ -350,7 +353,7 @@ def test_commit_is_skipped_when_the_check_fails(repo: Path):
     assert git(repo, "rev-parse", "HEAD") == head
 
 
-def test_commit_message_names_repository_paths(repo: Path):
+def test_commit_message_names_repository_paths(repo: Path, cli: Cli):
     fix = [{"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
            done()]  # fmt: skip
     with serve(fix) as server:
@@ -361,7 +364,7 @@ def test_commit_message_names_repository_paths(repo: Path):
     assert "- shop.py" in message and "/repo" not in message
 
 
-def test_an_empty_final_reply_then_another_round(repo: Path):
+def test_an_empty_final_reply_then_another_round(repo: Path, cli: Cli):
     turns = [
         {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 10\n")]},
         {"content": [], "stop_reason": "end_turn"},
@@ -375,7 +378,7 @@ def test_an_empty_final_reply_then_another_round(repo: Path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_doc_readme_given_with_dot_slash(repo: Path):
+def test_doc_readme_given_with_dot_slash(repo: Path, cli: Cli):
     (repo / "README.md").write_text("# Shop\n")
     turns = [
         {"content": [use("str_replace", path="/repo/README.md", old_str="# Shop\n", new_str="# Shop\n\nDocs.\n")]},
@@ -388,7 +391,7 @@ def test_doc_readme_given_with_dot_slash(repo: Path):
     assert (repo / "README.md").read_text() == "# Shop\n\nDocs.\n"
 
 
-def test_resumed_run_keeps_its_journal_and_undo_takes_all_back(repo: Path, tmp_path: Path):
+def test_resumed_run_keeps_its_journal_and_undo_takes_all_back(repo: Path, tmp_path: Path, cli: Cli):
     turns = [
         {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
         {"fault": "status", "status": 400, "message": "a passing problem"},
@@ -409,7 +412,7 @@ def test_resumed_run_keeps_its_journal_and_undo_takes_all_back(repo: Path, tmp_p
     assert (repo / "shop.py").read_text() == SHOP and not (repo / "new.txt").exists()
 
 
-def test_a_refused_commit_exits_1(repo: Path):
+def test_a_refused_commit_exits_1(repo: Path, cli: Cli):
     (repo / "notes.txt").write_text("my own notes\n")  # untracked: its contents are the user's
     head = git(repo, "rev-parse", "HEAD")
     turns = [
@@ -424,3 +427,21 @@ def test_a_refused_commit_exits_1(repo: Path):
     assert outcome["status"] == "completed" and outcome["commit"] is None and "not committed" in outcome["error"]
     assert result.returncode == 1, "a commit that was asked for and refused is a failure"
     assert git(repo, "rev-parse", "HEAD") == head
+
+
+def test_doc_guard_accepts_a_docstring_that_replaces_a_stub_body():
+    assert same_code(b"def f():\n    ...\n", b'def f():\n    """Do f."""\n')
+    assert same_code(b"class A:\n    pass\n", b'class A:\n    """An A."""\n')
+    assert not same_code(b"def f():\n    ...\n", b'def f():\n    """Do f."""\n    return 1\n')
+
+
+def test_demo_refuses_a_workspace_with_files(tmp_path: Path, run_cli: RunCli):
+    (tmp_path / "README.md").write_text("my own readme\n")
+    done = run_cli("demo", "--workspace", str(tmp_path))
+    assert done.returncode == 2 and "is not empty" in done.stderr
+    assert (tmp_path / "README.md").read_text() == "my own readme\n"
+
+
+def test_demo_honours_limits(tmp_path: Path, run_cli: RunCli):
+    done = run_cli("demo", "--workspace", str(tmp_path / "d"), "--max-turns", "1", "--json")
+    assert done.returncode == 1 and json.loads(done.stdout)["status"] == "max_turns"

@@ -17,7 +17,7 @@ from editor_agent import Editor, Workspace, tool_by_type
 from editor_agent.safety.journal import Journal, UndoError, undo_run
 from editor_agent.safety.statedir import StateError
 
-from .conftest import RunCli
+from .conftest import FIX, KEY, RunCli
 
 RUN = "20260101-000000-000000000-aaaa"
 
@@ -171,8 +171,6 @@ def test_state_dir_outside_the_workspace(root: Path, tmp_path: Path, run_cli: Ru
 
 def test_a_read_only_run_with_a_state_dir_writes_nothing_in_the_workspace(tmp_path: Path, run_cli: RunCli):
     from editor_agent.testing import MessagesServer, Script
-
-    from .test_loop import FIX, KEY
 
     repo = tmp_path / "checkout"
     repo.mkdir()

@@ -10,30 +10,13 @@ import pytest
 
 from editor_agent.agent.progress import Progress
 from editor_agent.agent.replay import replay
-from editor_agent.agent.session import Session
-from editor_agent.agent.settings import RunOptions, RunSettings
+from editor_agent.agent.session import new_run_id
+from editor_agent.agent.settings import RunSettings
 from editor_agent.agent.transcript import read_events
 from editor_agent.api.connection import Connection
 from editor_agent.testing import MessagesServer, Script
 
-KEY = "sk-test-secret-value"
-TOOL = "str_replace_based_edit_tool"
-
-
-def use(command: str, **fields: Any) -> dict[str, Any]:
-    return {"type": "tool_use", "name": TOOL, "input": {"command": command, **fields}}
-
-
-def text(value: str) -> dict[str, Any]:
-    return {"type": "text", "text": value}
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    (root / "shop.py").write_text("def apply_discount(total, percent):\n    return total - total * percent\n")
-    return root
+from .conftest import FIX, KEY, RunCli, run_session, text, use
 
 
 @pytest.fixture(autouse=True)
@@ -43,45 +26,9 @@ def credential(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
 
 
-def run(
-    server: MessagesServer,
-    repo: Path,
-    task: str = "Fix the discount.",
-    *,
-    model: str = "claude-opus-4-5",
-    settings: RunSettings | None = None,
-    connection: Connection | None = None,
-    progress: Progress | None = None,
-    resume_from: Path | None = None,
-    transcript: Path | None = None,
-):
-    connection = (connection or Connection()).model_copy(update={"base_url": server.url, "max_retries": 2})
-    options = RunOptions(
-        workspace=repo,
-        model=model,
-        settings=settings or RunSettings(),
-        connection=connection,
-        transcript=transcript or repo.parent / "run.jsonl",
-    )
-    with Session.open(options, progress=progress, transcript=resume_from) as session:
-        return session.loop.resume(read_events(resume_from)) if resume_from else session.loop.run(task)
-
-
-FIX = [
-    {"content": [text("Let me look."), use("view", path="/repo/shop.py")]},
-    {
-        "content": [
-            use("str_replace", path="/repo/shop.py", old_str="total * percent\n", new_str="total * percent / 100\n"),
-            use("view", path="/repo/shop.py", view_range=[2, 2]),
-        ]
-    },
-    {"content": [text("Fixed: the percentage is now divided by 100.")], "stop_reason": "end_turn"},
-]
-
-
 def test_multi_tool_session_completes(repo: Path):
     with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY, min_cache_tokens=0) as server:
-        result = run(server, repo)
+        result = run_session(server, repo)
         assert server.violations == []
         requests = [r.body for r in server.requests]
     assert result.status == "completed" and result.stop_reason == "end_turn"
@@ -110,7 +57,7 @@ def test_errors_go_back_as_is_error(repo: Path):
         {"content": [text("I cannot.")], "stop_reason": "end_turn"},
     ]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        result = run(server, repo)
+        result = run_session(server, repo)
         assert server.violations == []
         second = server.requests[1].body["messages"][-1]["content"]
         third = server.requests[2].body["messages"][-1]["content"]
@@ -129,7 +76,7 @@ def test_thinking_blocks_go_back_unmodified(repo: Path):
         },
     ]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        result = run(server, repo, settings=RunSettings(thinking=2048))
+        result = run_session(server, repo, settings=RunSettings(thinking=2048))
         assert server.violations == []
         first, second = server.requests[0], server.requests[1]
     assert result.status == "completed"
@@ -142,7 +89,7 @@ def test_thinking_blocks_go_back_unmodified(repo: Path):
 def test_adaptive_thinking(repo: Path):
     turns = [{"content": [text("ok")], "stop_reason": "end_turn"}]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        run(server, repo, model="claude-opus-4-6", settings=RunSettings(thinking="adaptive"))
+        run_session(server, repo, model="claude-opus-4-6", settings=RunSettings(thinking="adaptive"))
         assert server.requests[0].body["thinking"] == {"type": "adaptive"}
         assert "anthropic-beta" not in server.requests[0].headers
         assert server.violations == []
@@ -154,7 +101,7 @@ def test_pause_turn_is_sent_back_and_continued(repo: Path):
         {"content": [text("Done.")], "stop_reason": "end_turn"},
     ]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        result = run(server, repo)
+        result = run_session(server, repo)
         assert server.violations == []
         assert server.requests[1].body["messages"][-1]["role"] == "assistant"
     assert result.status == "completed" and result.turns == 2
@@ -170,7 +117,7 @@ def test_max_tokens_mid_tool_call_is_not_executed(repo: Path):
         {"content": [text("Done.")], "stop_reason": "end_turn"},
     ]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        result = run(server, repo)
+        result = run_session(server, repo)
         assert server.violations == []
         note = server.requests[1].body["messages"][-1]["content"]
     assert result.status == "completed"
@@ -184,7 +131,7 @@ def test_max_tokens_mid_tool_call_is_not_executed(repo: Path):
 def test_max_tokens_repeatedly_stops(repo: Path):
     cut = {"content": [text("and so on")], "stop_reason": "max_tokens"}
     with MessagesServer(Script.model_validate({"turns": [cut] * 3}), api_key=KEY) as server:
-        result = run(server, repo, settings=RunSettings(max_continuations=2))
+        result = run_session(server, repo, settings=RunSettings(max_continuations=2))
         assert server.violations == []
     assert result.status == "max_tokens" and result.turns == 3
 
@@ -192,7 +139,7 @@ def test_max_tokens_repeatedly_stops(repo: Path):
 def test_refusal_stops_without_running_tools(repo: Path):
     turns = [{"content": [text("I can't help with that.")], "stop_reason": "refusal"}]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        result = run(server, repo)
+        result = run_session(server, repo)
     assert result.status == "refused" and result.stop_reason == "refusal"
     assert result.files_changed == []
 
@@ -200,21 +147,21 @@ def test_refusal_stops_without_running_tools(repo: Path):
 def test_context_window_exceeded(repo: Path):
     turns = [{"content": [text("...")], "stop_reason": "model_context_window_exceeded"}]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        result = run(server, repo)
+        result = run_session(server, repo)
     assert result.status == "context_exceeded"
 
 
 def test_limits_stop_cleanly_and_keep_edits(repo: Path):
     turns = FIX[1:2] + FIX[1:2]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        result = run(server, repo, settings=RunSettings(max_turns=1))
+        result = run_session(server, repo, settings=RunSettings(max_turns=1))
     assert result.status == "max_turns" and result.turns == 1
     assert result.files_changed == ["/repo/shop.py"]
     with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
-        result = run(server, repo, settings=RunSettings(max_total_tokens=10))
+        result = run_session(server, repo, settings=RunSettings(max_total_tokens=10))
     assert result.status == "budget" and result.turns == 1
     with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
-        result = run(server, repo, settings=RunSettings(max_cost_usd=0.000001))
+        result = run_session(server, repo, settings=RunSettings(max_cost_usd=0.000001))
     assert result.status == "budget"
 
 
@@ -224,7 +171,7 @@ def test_turns_of_failed_tool_calls_in_a_row_stop_as_stuck(repo: Path):
     others = [{"content": [use("view", path=f"/repo/missing{i}.py"), use("view", path="/repo/nope")]} for i in range(3)]
     turns = [wrong, *others, wrong, wrong, *FIX[2:]]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        result = run(server, repo, settings=RunSettings(max_failed_turns=6))
+        result = run_session(server, repo, settings=RunSettings(max_failed_turns=6))
         assert server.remaining == 1 and not server.violations  # stopped before the seventh request
     assert result.status == "stuck" and result.turns == 6
     assert "every tool call failed in the last 6 turns" in (result.error or "")
@@ -238,21 +185,21 @@ def test_failures_in_one_turn_count_once_and_one_success_resets(repo: Path):
     mixed = {"content": [use("view", path="/repo/missing.py"), use("view", path="/repo/shop.py")]}
     turns = [many, many, mixed, many, many, *FIX[2:]]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        result = run(server, repo, settings=RunSettings(max_failed_turns=3))
+        result = run_session(server, repo, settings=RunSettings(max_failed_turns=3))
     assert result.status == "completed" and result.turns == 6
 
 
 def test_the_same_calls_with_the_same_results_stop_as_stuck(repo: Path):
     again = {"content": [text("Let me look once more."), use("view", path="/repo/shop.py")]}
     with MessagesServer(Script.model_validate({"turns": [again] * 5 + FIX[2:]}), api_key=KEY) as server:
-        result = run(server, repo, settings=RunSettings(max_repeats=4))
+        result = run_session(server, repo, settings=RunSettings(max_repeats=4))
     assert result.status == "stuck" and result.turns == 4
     assert "same tool calls with the same results 4 turns in a row" in (result.error or "")
     # a view whose result changed in between (the file was edited) is not a repeat
     edit = {"content": [use("insert", path="/repo/shop.py", insert_line=0, insert_text="# note")]}
     view = {"content": [use("view", path="/repo/shop.py")]}
     with MessagesServer(Script.model_validate({"turns": [view, edit, view, edit, view, *FIX[2:]]}), api_key=KEY) as s:
-        result = run(s, repo, settings=RunSettings(max_repeats=2))
+        result = run_session(s, repo, settings=RunSettings(max_repeats=2))
     assert result.status == "completed"
 
 
@@ -260,12 +207,12 @@ def test_a_continued_reply_counts_as_a_turn_for_the_stuck_limits(repo: Path):
     bad = {"content": [use("view", path="/repo/missing.py")]}
     ok_cut = {"content": [use("view", path="/repo/shop.py"), text("and then")], "stop_reason": "max_tokens"}
     with MessagesServer(Script.model_validate({"turns": [bad, ok_cut, bad, *FIX[2:]]}), api_key=KEY) as server:
-        assert run(server, repo, settings=RunSettings(max_failed_turns=2)).status == "completed"
+        assert run_session(server, repo, settings=RunSettings(max_failed_turns=2)).status == "completed"
     view = {"content": [use("view", path="/repo/shop.py")]}
     other = use("view", path="/repo/shop.py", view_range=[1, 1])
     other_cut = {"content": [other, text("so")], "stop_reason": "max_tokens"}
     with MessagesServer(Script.model_validate({"turns": [view, other_cut, view, *FIX[2:]]}), api_key=KEY) as server:
-        assert run(server, repo, settings=RunSettings(max_repeats=2)).status == "completed"
+        assert run_session(server, repo, settings=RunSettings(max_repeats=2)).status == "completed"
 
 
 def test_a_resumed_run_keeps_counting_toward_the_stuck_limits(repo: Path, tmp_path: Path):
@@ -273,9 +220,9 @@ def test_a_resumed_run_keeps_counting_toward_the_stuck_limits(repo: Path, tmp_pa
     turns = [bad, bad, {"fault": "drop"}, bad, *FIX[2:]]
     settings = RunSettings(max_failed_turns=3, stream_retries=0)
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        first = run(server, repo, settings=settings, transcript=tmp_path / "t.jsonl")
+        first = run_session(server, repo, settings=settings, transcript=tmp_path / "t.jsonl")
         assert first.status == "error" and first.turns == 3
-        second = run(server, repo, settings=settings, resume_from=tmp_path / "t.jsonl")
+        second = run_session(server, repo, settings=settings, resume_from=tmp_path / "t.jsonl")
         assert not server.violations and server.remaining == 1
     assert second.status == "stuck" and "last 3 turns" in (second.error or "")
 
@@ -314,7 +261,7 @@ def test_a_follow_up_starts_the_stuck_counts_afresh(repo: Path):
 def test_transient_faults_are_retried_without_double_execution(repo: Path, fault: dict[str, Any]):
     turns = [FIX[0], fault, *FIX[1:]]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        result = run(server, repo)
+        result = run_session(server, repo)
         assert server.violations == []
     assert result.status == "completed", result.error
     assert (repo / "shop.py").read_text().endswith("total * percent / 100\n")
@@ -326,7 +273,7 @@ def test_transient_faults_are_retried_without_double_execution(repo: Path, fault
 def test_retry_after_is_honoured(repo: Path):
     turns = [{"fault": "rate_limit", "retry_after": 1}, {"content": [text("ok")], "stop_reason": "end_turn"}]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        result = run(server, repo)
+        result = run_session(server, repo)
         assert len(server.requests) == 2
     assert result.status == "completed"
 
@@ -336,12 +283,12 @@ def test_a_gateway_path_keeps_retries_and_errors(repo: Path):
     connection = Connection(messages_path="/messages")
     turns = [{"fault": "server_error"}, {"fault": "rate_limit", "retry_after": 0}, *FIX]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY, path="/messages") as server:
-        result = run(server, repo, connection=connection)
+        result = run_session(server, repo, connection=connection)
         assert [r.status for r in server.requests] == [500, 429, 200, 200, 200] and not server.violations
     assert result.status == "completed", result.error
     denied = [{"fault": "status", "status": 403, "error_type": "permission_error", "message": "no access"}]
     with MessagesServer(Script.model_validate({"turns": denied}), api_key=KEY, path="/messages") as server:
-        result = run(server, repo, connection=connection)
+        result = run_session(server, repo, connection=connection)
     assert result.status == "error" and "403" in (result.error or "") and "ANTHROPIC_API_KEY" in (result.error or "")
 
 
@@ -351,9 +298,9 @@ def test_a_body_field_that_cannot_be_sent_ends_the_run_with_a_clear_error(repo: 
     turns = [{"content": [text("ok")], "stop_reason": "end_turn"}]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
         dated = Connection(body={"metadata": {"user_id": datetime.date(2025, 6, 1)}})
-        assert run(server, repo, connection=dated).status == "completed"  # a YAML date goes as ISO 8601
+        assert run_session(server, repo, connection=dated).status == "completed"  # a YAML date goes as ISO 8601
         assert server.requests[0].body["metadata"] == {"user_id": "2025-06-01"}
-        result = run(server, repo, connection=Connection(body={"messages": []}))
+        result = run_session(server, repo, connection=Connection(body={"messages": []}))
         assert len(server.requests) == 1  # nothing sent
     assert result.status == "error" and "cannot build the request" in (result.error or "")
 
@@ -361,7 +308,7 @@ def test_a_body_field_that_cannot_be_sent_ends_the_run_with_a_clear_error(repo: 
 def test_unauthorized_names_credential_not_value(repo: Path):
     turns = [{"content": [text("ok")], "stop_reason": "end_turn"}]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key="other-key") as server:
-        result = run(server, repo)
+        result = run_session(server, repo)
     assert result.status == "error"
     assert "401" in result.error and "ANTHROPIC_API_KEY" in result.error and "Authorization: Bearer" in result.error
     assert KEY not in result.error
@@ -371,7 +318,7 @@ def test_unauthorized_names_credential_not_value(repo: Path):
 def test_not_found_names_model(repo: Path):
     turns = [{"fault": "status", "status": 404, "error_type": "not_found_error", "message": "model: claude-x"}]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        result = run(server, repo, model="claude-sonnet-4-5-thinking")
+        result = run_session(server, repo, model="claude-sonnet-4-5-thinking")
     assert result.status == "error" and "claude-sonnet-4-5-thinking" in result.error and "404" in result.error
 
 
@@ -380,7 +327,7 @@ def test_wrong_tool_version_points_at_tools_yaml(repo: Path):
     with MessagesServer(
         Script.model_validate({"turns": turns}), api_key=KEY, accept_tools={"text_editor_20250124"}
     ) as server:
-        result = run(server, repo)
+        result = run_session(server, repo)
     assert result.status == "error"
     assert "does not support tool types" in result.error and "tools.yaml" in result.error
 
@@ -389,7 +336,7 @@ def test_wrong_tool_version_points_at_tools_yaml(repo: Path):
 def test_auth_styles(repo: Path, auth: str, header: str):
     turns = [{"content": [text("ok")], "stop_reason": "end_turn"}]
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY, auth=auth) as server:
-        result = run(server, repo, connection=Connection(auth=auth))
+        result = run_session(server, repo, connection=Connection(auth=auth))
         headers = server.requests[0].headers
     assert result.status == "completed", result.error
     assert header in headers
@@ -414,7 +361,7 @@ def test_gateway_path_version_headers_and_body(repo: Path, monkeypatch: pytest.M
         Script.model_validate({"turns": turns}), api_key=KEY, auth="bearer", path="/messages",
         require_version="2023-06-01",
     ) as server:  # fmt: skip
-        result = run(server, repo, model="claude-opus-4-1-20250805-thinking", connection=connection)
+        result = run_session(server, repo, model="claude-opus-4-1-20250805-thinking", connection=connection)
         request = server.requests[0]
         assert server.violations == []
     assert result.status == "completed", result.error
@@ -431,7 +378,7 @@ def test_transcript_replays_identically(repo: Path, tmp_path: Path):
     pristine.mkdir()
     (pristine / "shop.py").write_bytes((repo / "shop.py").read_bytes())
     with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
-        result = run(server, repo)
+        result = run_session(server, repo)
     count, differences = replay(Path(result.transcript), pristine)
     assert count == 3 and differences == []
     assert (pristine / "shop.py").read_bytes() == (repo / "shop.py").read_bytes()
@@ -462,10 +409,10 @@ def test_resume_does_not_repeat_executed_tool_calls(repo: Path, tmp_path: Path):
     ]
     transcript = tmp_path / "interrupted.jsonl"
     with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
-        first = run(server, repo, progress=_InterruptAfterFirstTool(), transcript=transcript)
+        first = run_session(server, repo, progress=_InterruptAfterFirstTool(), transcript=transcript)
         assert first.status == "stopped"
         assert (repo / "a.txt").exists() and not (repo / "b.txt").exists()
-        second = run(server, repo, resume_from=transcript)
+        second = run_session(server, repo, resume_from=transcript)
         assert server.violations == []
     assert second.status == "completed", second.error
     assert (repo / "b.txt").read_text() == "b\n"
@@ -476,7 +423,7 @@ def test_resume_does_not_repeat_executed_tool_calls(repo: Path, tmp_path: Path):
 
 def test_transcript_has_no_credentials(repo: Path):
     with MessagesServer(Script.model_validate({"turns": FIX}), api_key=KEY) as server:
-        result = run(server, repo)
+        result = run_session(server, repo)
     raw = Path(result.transcript).read_text()
     assert KEY not in raw
     kinds = {json.loads(line)["event"] for line in raw.splitlines()}
@@ -485,6 +432,79 @@ def test_transcript_has_no_credentials(repo: Path):
 
 def test_thinking_on_a_model_without_it_is_refused_before_any_request(repo: Path):
     with MessagesServer(Script.model_validate({"turns": [{"content": [text("ok")]}]}), api_key=KEY) as server:
-        result = run(server, repo, model="claude-3-5-sonnet-20241022", settings=RunSettings(thinking=2048))
+        result = run_session(server, repo, model="claude-3-5-sonnet-20241022", settings=RunSettings(thinking=2048))
         assert server.requests == []
     assert result.status == "error" and "does not take extended thinking" in result.error
+
+
+def test_run_ids_sort_in_creation_order_within_a_second():
+    ids = [new_run_id() for _ in range(200)]
+    assert ids == sorted(ids) and len(set(ids)) == 200
+
+
+def test_a_tool_call_after_pause_turn(tmp_path: Path):
+    from editor_agent.agent.session import Session
+    from editor_agent.agent.settings import RunOptions
+    from editor_agent.api.connection import Connection
+    from editor_agent.testing import MessagesServer, Script
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    view = {
+        "type": "tool_use",
+        "name": "str_replace_based_edit_tool",
+        "input": {"command": "view", "path": "/repo/a.py"},
+    }
+    turns = [
+        {"content": [{"type": "text", "text": "Thinking it over"}], "stop_reason": "pause_turn"},
+        {"content": [view]},
+        {"content": [{"type": "text", "text": "Done."}], "stop_reason": "end_turn"},
+    ]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key="k") as server:
+        options = RunOptions(workspace=tmp_path, model="claude-opus-4-5", transcript=tmp_path / "t.jsonl",
+                             connection=Connection(base_url=server.url, api_key="k"))  # fmt: skip
+        with Session.open(options) as session:
+            result = session.loop.run("look")
+        assert server.violations == []
+    assert result.status == "completed", result.error
+
+
+def test_tool_use_stop_without_a_tool_call(tmp_path: Path):
+    from editor_agent.agent.session import Session
+    from editor_agent.agent.settings import RunOptions
+    from editor_agent.api.connection import Connection
+    from editor_agent.testing import MessagesServer, Script
+
+    turns = [{"content": [{"type": "text", "text": "hmm"}], "stop_reason": "tool_use"}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key="k") as server:
+        options = RunOptions(workspace=tmp_path, model="claude-opus-4-5", transcript=tmp_path / "t.jsonl",
+                             connection=Connection(base_url=server.url, api_key="k"))  # fmt: skip
+        with Session.open(options) as session:
+            result = session.loop.run("look")
+    assert result.status == "error" and "sent no tool call" in result.error
+
+
+def test_replay_uses_the_recorded_mount(tmp_path: Path, run_cli: RunCli):
+    from editor_agent.agent.session import Session
+    from editor_agent.agent.settings import RunOptions
+    from editor_agent.api.connection import Connection
+    from editor_agent.testing import MessagesServer, Script
+
+    work, copy = tmp_path / "work", tmp_path / "copy"
+    work.mkdir()
+    copy.mkdir()
+    for root in (work, copy):
+        (root / "a.py").write_text("x = 1\n")
+    view = {
+        "type": "tool_use",
+        "name": "str_replace_based_edit_tool",
+        "input": {"command": "view", "path": "/src/a.py"},
+    }
+    turns = [{"content": [view]}, {"content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn"}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key="k") as server:
+        connection = Connection(base_url=server.url, api_key="k")
+        options = RunOptions(workspace=work, model="claude-opus-4-5", mount="/src", max_characters=5000,
+                             transcript=tmp_path / "t.jsonl", connection=connection)  # fmt: skip
+        with Session.open(options) as session:
+            assert session.loop.run("look").status == "completed"
+    done = run_cli("replay", str(tmp_path / "t.jsonl"), "--workspace", str(copy))
+    assert done.returncode == 0 and "1 tool calls replayed, 0 differ" in done.stdout

@@ -12,8 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from editor_agent.agent import prompts
 from editor_agent.agent.loop import AgentLoop, RunResult
 from editor_agent.agent.model import DeadlinePassed, Model, ReplyBrokeOff, ReplyFailed
@@ -23,16 +21,9 @@ from editor_agent.tool.editor import Editor
 from editor_agent.tool.versions import resolve_model
 from editor_agent.workspace.sandbox import Workspace
 
-TOOL = "str_replace_based_edit_tool"
+from .conftest import TOOL, text, use
+
 PACKAGE = Path(__file__).resolve().parent.parent / "editor_agent"
-
-
-def use(command: str, **fields: Any) -> dict[str, Any]:
-    return {"type": "tool_use", "name": TOOL, "input": {"command": command, **fields}}
-
-
-def text(value: str) -> dict[str, Any]:
-    return {"type": "text", "text": value}
 
 
 class FakeModel:
@@ -73,14 +64,6 @@ class FakeModel:
 
     def requests(self) -> list[dict[str, Any]]:
         return [json.loads(body) for body in self.bodies]
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    (root / "shop.py").write_text("def apply_discount(total, percent):\n    return total - total * percent\n")
-    return root
 
 
 def drive(

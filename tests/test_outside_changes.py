@@ -111,3 +111,24 @@ def test_watcher_ignores_unseen_files_and_git(root: Path):
         assert not any(".git" in p.parts for p in watcher.pending())
         editor = make(root, watcher=watcher)
         assert "outside the agent" not in editor.run({"command": "view", "path": "b.py"}).content
+
+
+def test_outside_note_never_reads_through_a_link_out(tmp_path: Path):
+    root, outside = tmp_path / "ws", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret\n")
+    (root / "a.txt").write_text("hello\n")
+    (root / "b.txt").write_text("b\n")
+    with WorkspaceWatcher(root) as watcher:
+        editor = Editor(Workspace(root), tool_by_type("text_editor_20250728"), watcher=watcher)
+        editor.run({"command": "view", "path": "a.txt"})
+        (root / "a.txt").unlink()
+        (root / "a.txt").symlink_to(outside / "secret.txt")
+        deadline = time.monotonic() + 5
+        while root / "a.txt" not in watcher.pending() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        result = editor.run({"command": "view", "path": "b.txt"})
+    assert "secret" not in result.content
+    assert "a.txt was deleted outside the agent" in result.content

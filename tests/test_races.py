@@ -18,6 +18,8 @@ from editor_agent.tool.editor import Editor
 from editor_agent.tool.versions import load_tools_file, tool_by_type
 from editor_agent.workspace.sandbox import Workspace
 
+from .conftest import RunCli
+
 SECRET = "OUTSIDE-SECRET"
 RACER = textwrap.dedent(
     """
@@ -89,17 +91,15 @@ def test_edits_never_touch_an_outside_directory_swapped_in(raced, tmp_path):
     assert any(not r.is_error for r in results)  # the race did not simply stop all work
 
 
-def test_exec_answers_every_line_during_the_race(raced):
+def test_exec_answers_every_line_during_the_race(raced, run_cli: RunCli):
     root, outside = raced
     lines = []
     for i in range(300):
         lines.append({"command": "create", "path": f"/repo/sub/n{i}.txt", "file_text": "x\n"})
         lines.append({"command": "view", "path": "/repo/link/f.txt"})
         lines.append({"command": "str_replace", "path": "/repo/sub/f.txt", "old_str": "value", "new_str": "value"})
-    done = subprocess.run(
-        [sys.executable, "-m", "editor_agent", "exec", "--workspace", str(root), "--tool", "text_editor_20250728"],
-        input="".join(json.dumps(line) + "\n" for line in lines), capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    done = run_cli("exec", "--workspace", str(root), "--tool", "text_editor_20250728",
+                   stdin="".join(json.dumps(line) + "\n" for line in lines))  # fmt: skip
     assert done.returncode == 0, done.stderr
     results = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(results) == len(lines)

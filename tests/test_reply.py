@@ -133,3 +133,18 @@ def test_extra_body_fields_are_sent_as_the_sdk_sends_them():
         RequestEncoder().encode(params, {"messages": []})
     with pytest.raises(TypeError, match="holds a object"):
         RequestEncoder().encode(params, {"metadata": object()})
+
+
+def test_tool_input_given_whole_at_block_start_is_kept():
+    events = [
+        {"type": "message_start", "message": {"id": "m", "role": "assistant", "content": [], "usage": {}}},
+        {"type": "content_block_start", "index": 0,
+         "content_block": {"type": "tool_use", "id": "t1", "name": "x", "input": {"command": "view", "path": "/r"}}},
+        {"type": "content_block_stop", "index": 0},
+        {"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 3}},
+        {"type": "message_stop"},
+    ]  # fmt: skip
+    wire = "".join(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n" for event in events).encode()
+    message = read_streamed_reply([wire])
+    assert message["content"][0]["input"] == {"command": "view", "path": "/r"}
+    assert message["stop_reason"] == "tool_use" and message["usage"]["output_tokens"] == 3

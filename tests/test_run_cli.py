@@ -5,22 +5,14 @@ One run goes through a real process too (marked slow), for the exit code and a c
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
 from editor_agent.testing import MessagesServer, Script
 
-from .conftest import RunCli, real_cli
-from .test_loop import FIX, KEY, text, use
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    (root / "shop.py").write_text("def apply_discount(total, percent):\n    return total - total * percent\n")
-    return root
+from .conftest import FIX, KEY, RunCli, real_cli, text, use
 
 
 def test_run_json(repo: Path, run_cli: RunCli):
@@ -179,3 +171,11 @@ def test_run_in_a_real_process(repo: Path):
     assert (done.returncode, done.stderr) == (0, "")
     assert json.loads(done.stdout)["status"] == "completed"
     assert "/ 100" in (repo / "shop.py").read_text()
+
+
+def test_unreachable_base_url_is_reported_quickly(tmp_path: Path, run_cli: RunCli):
+    started = time.monotonic()
+    done = run_cli("run", "x", "--workspace", str(tmp_path), "--model", "claude-opus-4-5", "--base-url",
+                "http://127.0.0.1:9", "--max-retries", "0", env={"ANTHROPIC_API_KEY": "k"})  # fmt: skip
+    assert done.returncode == 1 and "could not reach http://127.0.0.1:9" in done.stderr
+    assert time.monotonic() - started < 30

@@ -232,6 +232,27 @@ def test_transcript_redacts_registered_values_and_is_private(tmp_path: Path, mon
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def test_a_command_run_in_process_forgets_the_credentials_it_registered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`main` may run many times in one process (a service, a test suite): the credential values and variables
+    one command registers end with it, or the process-wide sets grow for the life of the process."""
+    from editor_agent.cli.main import main
+    from editor_agent.safety import redact
+
+    monkeypatch.setattr(redact, "_values", set(redact._values))  # whatever happens, this test leaves none behind
+    monkeypatch.setattr(redact, "_variables", set(redact._variables))
+    monkeypatch.setenv("PROFILE_CREDENTIAL", SECRET)
+    args = ["run", "x", "--workspace", str(tmp_path), "--model", "claude-opus-4-5", "--base-url", "http://127.0.0.1:9",
+            "--max-retries", "0", "--credential-env", "PROFILE_CREDENTIAL", "--json"]  # fmt: skip
+    out = io.StringIO()
+    assert main(args, stdin=io.StringIO(), stdout=out) == 1, out.getvalue()
+    assert "could not reach" in out.getvalue()  # the credential was handed out, so it was registered
+    monkeypatch.delenv("PROFILE_CREDENTIAL")
+    assert "PROFILE_CREDENTIAL" not in redact.variables()
+    assert SECRET not in redact.secrets()
+
+
 def test_isolated_patch_is_private(tmp_path: Path, cli: Callable[..., Ran]):
     repo = committed_project(tmp_path)
     turns = [{"content": [use("str_replace", path="/repo/app.py", old_str="X = 1", new_str="X = 2")]}, done()]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from ..agent.settings import DEFAULT_ROUNDS
 from ..errors import UsageError as UsageError  # where the CLI's callers look for it
+from ..safety import redact as redaction
 from ..safety.redact import redact, redact_data
 from ..safety.terminal import safe
 from ..tool.editor import Editor
@@ -349,10 +350,15 @@ def _replay(args: argparse.Namespace, out: TextIO) -> int:
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Entry point of the console script and of `python -m editor_agent`."""
     args = _parser().parse_args(argv)
-    out = stdout or sys.stdout
-    for stream in (sys.stdout, sys.stderr, sys.stdin):
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(encoding="utf-8")
+    if stdout is None:  # the console script: its streams write UTF-8 whatever the locale; a caller's stay as set
+        for stream in (sys.stdout, sys.stderr, sys.stdin):
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(encoding="utf-8")
+    with redaction.scoped():  # credentials registered by this command are forgotten when it ends
+        return _dispatch(args, stdin, stdout or sys.stdout)
+
+
+def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO) -> int:
     try:
         if args.command == "tools":
             return _tools_resolve(args, out)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 MARK = "[REDACTED]"
@@ -33,6 +35,26 @@ def register_variable(name: str) -> None:
     """Treat this environment variable as a credential: its value is redacted and checks run without it."""
     with _lock:
         _variables.add(name)
+
+
+@contextmanager
+def scoped() -> Iterator[None]:
+    """What is registered inside is forgotten on exit: one command's credentials do not outlive it.
+
+    The registrations are process-wide (any thread's output must be redacted), so a process that runs
+    several commands, a test suite or a service calling `cli.main.main`, would otherwise keep every
+    credential and credential variable it ever saw.
+    """
+    with _lock:
+        values, names = set(_values), set(_variables)
+    try:
+        yield
+    finally:
+        with _lock:
+            _values.clear()
+            _values.update(values)
+            _variables.clear()
+            _variables.update(names)
 
 
 def variables() -> frozenset[str]:
