@@ -19,7 +19,7 @@ class _Anthropic(anthropic.Anthropic):
     """The SDK's client; a wait before a retry lasts at most `MAX_RETRY_WAIT`, and never past a run's deadline.
 
     The SDK has no public setting for that wait: this overrides its `_calculate_retry_timeout`, the one
-    private name the package relies on (tests/test_hostile_server.py fails if the SDK renames it).
+    private name the package relies on (tests/agent/test_hostile_server.py fails if the SDK renames it).
 
     A retry that could not start before the deadline (`transport.deadline`) is not made: the wait ends
     at the deadline with `TimeLimitReached`.

@@ -16,7 +16,7 @@ from editor_agent.agent.transcript import read_events
 from editor_agent.api.connection import Connection
 from editor_agent.testing import MessagesServer, Script
 
-from .conftest import FIX, KEY, RunCli, run_session, text, use
+from ..conftest import FIX, KEY, RunCli, run_session, text, use
 
 
 @pytest.fixture(autouse=True)

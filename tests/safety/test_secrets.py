@@ -23,7 +23,7 @@ from editor_agent.batch.report import TaskReport
 from editor_agent.jobs.checks import run_check
 from editor_agent.testing import MessagesServer, Script
 
-from .conftest import GIT_ALONE, Ran, RunCli, done, git, real_cli, use
+from ..conftest import GIT_ALONE, Ran, RunCli, done, git, real_cli, use
 
 SECRET = "some-fake-value-4f1c9a"
 

@@ -12,7 +12,7 @@ import pytest
 
 from editor_agent.testing import MessagesServer, Script
 
-from .conftest import FIX, KEY, RunCli, real_cli, text, use
+from ..conftest import FIX, KEY, RunCli, real_cli, text, use
 
 
 def test_run_json(repo: Path, run_cli: RunCli):

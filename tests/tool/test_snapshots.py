@@ -11,7 +11,7 @@ import pytest
 
 from editor_agent import Editor, Policy, Workspace, tool_by_type
 
-from .conftest import VERSIONS
+from ..conftest import VERSIONS
 
 FILES: dict[str, bytes] = {
     "a.py": b"def f():\n\treturn 1\n\nx = 1\ny = 2\nx = 1\n",

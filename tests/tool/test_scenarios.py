@@ -1,4 +1,4 @@
-"""Editor golden cases as directories: `tests/scenarios/NNN_name/` holds the workspace before (`input/`),
+"""Editor golden cases as directories: `tests/tool/scenarios/NNN_name/` holds the workspace before (`input/`),
 the tool calls (`calls.jsonl`, one input a line), the results the model reads (`results.txt`) and the
 workspace after (`expected/`, byte for byte). Each runs through `editor-agent exec` with the tool
 version in `tool.txt` (default text_editor_20250728). `.gitattributes` keeps the files' bytes (CRLF,

@@ -27,7 +27,7 @@ from editor_agent.cli.batch import add_batch_parser, run_batch_command
 from editor_agent.cli.main import main as cli_main
 from editor_agent.testing import MessagesServer, ratelimit
 
-from .conftest import git
+from ..conftest import git
 
 KEY = "sk-batch-test"
 TOOL = "str_replace_based_edit_tool"

@@ -16,7 +16,7 @@ import pytest
 from editor_agent.jobs.fix import fix_spec
 from editor_agent.testing import MessagesServer, Script
 
-from .conftest import GIT_ALONE, Ran, RunCli
+from ..conftest import GIT_ALONE, Ran, RunCli
 
 KEY = "sk-job-paths-test"
 MODEL = "claude-opus-4-5"

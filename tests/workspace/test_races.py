@@ -18,7 +18,7 @@ from editor_agent.tool.editor import Editor
 from editor_agent.tool.versions import load_tools_file, tool_by_type
 from editor_agent.workspace.sandbox import Workspace
 
-from .conftest import RunCli
+from ..conftest import RunCli
 
 SECRET = "OUTSIDE-SECRET"
 RACER = textwrap.dedent(

@@ -20,7 +20,7 @@ import pytest
 from editor_agent.jobs.doc import same_code
 from editor_agent.testing import MessagesServer, Script
 
-from .conftest import GIT_ALONE, ROOT, Ran, RunCli, done, git, use
+from ..conftest import GIT_ALONE, ROOT, Ran, RunCli, done, git, use
 
 KEY = "sk-jobs-test"
 SHOP = "def apply_discount(total, percent):\n    return total - total * percent\n"

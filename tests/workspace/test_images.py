@@ -16,7 +16,7 @@ from editor_agent.agent.settings import RunSettings
 from editor_agent.workspace.images import MAX_BYTES, identify
 from editor_agent.workspace.policy import Policy
 
-from .conftest import KEY, RunCli, run_session, text, use
+from ..conftest import KEY, RunCli, run_session, text, use
 
 
 def png(width: int, height: int, padding: int = 0) -> bytes:

@@ -8,7 +8,7 @@ import pytest
 
 from editor_agent import Editor, Workspace, tool_by_type
 
-from .conftest import VERSIONS
+from ..conftest import VERSIONS
 
 
 def test_phantom_line_absent(root, call):

@@ -18,7 +18,7 @@ import pytest
 
 from editor_agent.testing import MessagesServer, Script
 
-from .conftest import GIT_ALONE, Ran, RunCli, done, git, use
+from ..conftest import GIT_ALONE, Ran, RunCli, done, git, use
 
 KEY = "sk-leaks-test"
 SHOP = "def apply_discount(total, percent):\n    return total - total * percent\n"

@@ -32,7 +32,7 @@ import pytest
 from editor_agent import tool_by_type
 from editor_agent.tool.inputs import InputError, parse_command
 
-from .conftest import RunCli, shared_data
+from ..conftest import RunCli, shared_data
 
 REPLAY_ID = "pydantic__pydantic.acb0f10f.pr_8316"
 SHAPE_IDS = ["pandas-dev__pandas.95280573.pr_53856", "pandas-dev__pandas.95280573.pr_53652"]

@@ -15,7 +15,7 @@ import pytest
 from editor_agent import Editor, Policy, Workspace, tool_by_type
 from editor_agent.workspace.textfile import TextFile
 
-from .conftest import RunCli
+from ..conftest import RunCli
 
 TOOL = "text_editor_20250728"
 

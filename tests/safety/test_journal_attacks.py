@@ -17,7 +17,7 @@ from editor_agent import Editor, Workspace, tool_by_type
 from editor_agent.safety.journal import Journal, UndoError, undo_run
 from editor_agent.safety.statedir import StateError
 
-from .conftest import FIX, KEY, RunCli
+from ..conftest import FIX, KEY, RunCli
 
 RUN = "20260101-000000-000000000-aaaa"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import RunCli, real_cli
+from ..conftest import RunCli, real_cli
 
 
 def test_tools_resolve_prints_definition(run_cli: RunCli):

@@ -28,7 +28,7 @@ from editor_agent.testing import Fault, MessagesServer, Script, Turn, catalog
 from editor_agent.testing.validate import Rules, first_problem
 from editor_agent.tool import versions
 
-from .conftest import RunCli, shared_data
+from ..conftest import RunCli, shared_data
 
 MODEL = "claude-sonnet-4-6"
 TOOL = {"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"}

@@ -21,9 +21,9 @@ from editor_agent.tool.editor import Editor
 from editor_agent.tool.versions import resolve_model
 from editor_agent.workspace.sandbox import Workspace
 
-from .conftest import TOOL, text, use
+from ..conftest import TOOL, text, use
 
-PACKAGE = Path(__file__).resolve().parent.parent / "editor_agent"
+PACKAGE = Path(__file__).resolve().parents[2] / "editor_agent"
 
 
 class FakeModel:
