@@ -292,14 +292,23 @@ class Editor:
             if command.view_range is not None:
                 raise ToolError(messages.VIEW_RANGE_ON_DIRECTORY)
             return self._clip(viewing.directory(target.display, list_directory(self.workspace, target)))
+        if command.view_range is not None and (shown := self._plain_range(target, command.view_range)) is not None:
+            return shown
         snapshot = self.workspace.read(target, ranged=command.view_range is not None)
         if self.track_changes:
             self.seen.remember(target.real, snapshot.data, snapshot.stat)
-        text = snapshot.text
         if command.view_range is None:
             python = target.real.suffix == ".py"
-            return viewing.whole_file(target.display, text, target.relative, python, self.view_limit)
-        return viewing.file_range(target.display, text, target.relative, command.view_range, self.view_limit)
+            return viewing.whole_file(target.display, snapshot.text, target.relative, python, self.view_limit)
+        return viewing.file_range(target.display, snapshot.text, target.relative, command.view_range, self.view_limit)
+
+    def _plain_range(self, target: Target, view_range: list[int]) -> str | None:
+        """A `view_range` of a plain UTF-8 file from a streamed read that keeps only the range; None: read it whole."""
+        window, info = self.workspace.read_window(target, view_range, self.view_limit, keep_all=self.track_changes)
+        shown = viewing.plain_range(target.display, window, view_range, self.view_limit) if window else None
+        if window is not None and shown is not None and self.track_changes:
+            self.seen.remember(target.real, window.pieces, info)  # all of it: what the model has seen
+        return shown
 
     def create(self, command: Create) -> str:
         target = self.workspace.resolve(command.path)

@@ -5,12 +5,20 @@ Pure text from what the workspace read; nothing here touches the filesystem.
 
 from __future__ import annotations
 
+import codecs
+from collections.abc import Callable
+
 from ..errors import ToolError
 from ..workspace.listing import Listing
+from ..workspace.rawlines import Window
 from ..workspace.textfile import TextFile, count_lines, line_offset, number_lines, split_lines
 from . import texts as messages
 from .matching import describe_lines
 from .outline import outline
+
+
+class _Unknown(Exception):
+    """A streamed range does not hold what a message needs: the caller reads the file whole."""
 
 
 def numbered(normalized: str, first: int, start: int, end: int, limit: int) -> tuple[str, bool]:
@@ -18,26 +26,49 @@ def numbered(normalized: str, first: int, start: int, end: int, limit: int) -> t
 
     Returns the text and whether it was clipped.
     """
-    if end - start <= limit:
-        return number_lines(split_lines(normalized[start:end]), first), False
-    segment = normalized[start : start + limit + 1]
+    whole = end - start <= limit
+    head = normalized[start:end] if whole else normalized[start : start + limit + 1]
+
+    def first_line_length() -> int:
+        length = normalized.find("\n", start)
+        return (len(normalized) if length < 0 else length) - start
+
+    def lines() -> tuple[int, int]:
+        total = count_lines(normalized)
+        return total, total if end == len(normalized) else normalized.count("\n", 0, end)
+
+    return _numbered(head, whole, first, limit, first_line_length, lines)
+
+
+def _numbered(
+    head: str,
+    whole: bool,
+    first: int,
+    limit: int,
+    first_line_length: Callable[[], int],
+    lines: Callable[[], tuple[int, int]],
+) -> tuple[str, bool]:
+    """`numbered` from the range's beginning: `head` is all of it when `whole`, else more than `limit` characters.
+
+    `lines` gives the file's line count and the range's last line number, asked only for a clipped view.
+    """
+    if whole and len(head) <= limit:
+        return number_lines(split_lines(head), first), False
+    segment = head[: limit + 1]
     cut = segment.rfind("\n")
     if cut < 0:  # the first line alone is longer than the limit: show its beginning
-        length = normalized.find("\n", start)
-        length = (len(normalized) if length < 0 else length) - start
-        note = messages.CLIPPED_LINE.format(line=first, length=length, shown=limit)
-        return number_lines([normalized[start : start + limit]], first) + "\n" + note, True
-    lines = segment[:cut].split("\n")
-    shown_last = first + len(lines) - 1
-    total = count_lines(normalized)
-    last = total if end == len(normalized) else normalized.count("\n", 0, end)
+        note = messages.CLIPPED_LINE.format(line=first, length=first_line_length(), shown=limit)
+        return number_lines([head[:limit]], first) + "\n" + note, True
+    shown = segment[:cut].split("\n")
+    shown_last = first + len(shown) - 1
+    total, last = lines()
     note = messages.CLIPPED.format(
         lines=describe_lines(first, shown_last),
         total=total,
         next_first=shown_last + 1,
-        next_last=min(last, shown_last + len(lines)),
+        next_last=min(last, shown_last + len(shown)),
     )
-    return number_lines(lines, first) + "\n" + note, True
+    return number_lines(shown, first) + "\n" + note, True
 
 
 def whole_file(display: str, text: TextFile, glob: str, python: bool, limit: int) -> str:
@@ -72,6 +103,31 @@ def file_range(display: str, text: TextFile, glob: str, view_range: list[int], l
             note = messages.VIEW_RANGE_CLAMPED.format(lines=total, first=first)
     body, _ = numbered(normalized, first, start, end, limit)
     return messages.VIEW_FILE.format(path=display, body=body) + note + encoding_note(display, text, glob)
+
+
+def plain_range(display: str, window: Window, view_range: list[int], limit: int) -> str | None:
+    """`file_range` of a plain UTF-8 file from the streamed range alone; None when that is not enough."""
+    first, last = view_range
+    note = ""
+    if last != -1 and window.total is not None and last > window.total:
+        note = messages.VIEW_RANGE_CLAMPED.format(lines=window.total, first=first)
+    head = codecs.getincrementaldecoder("utf-8")().decode(window.head, final=window.whole)
+
+    def first_line_length() -> int:
+        length = head.find("\n")
+        if length < 0 and not window.whole:
+            raise _Unknown
+        return len(head) if length < 0 else length
+
+    def lines() -> tuple[int, int]:
+        assert window.total is not None  # counted for every range longer than the limit
+        return window.total, first - 1 + window.lines
+
+    try:
+        body, _ = _numbered(head, window.whole, first, limit, first_line_length, lines)
+    except _Unknown:
+        return None
+    return messages.VIEW_FILE.format(path=display, body=body) + note
 
 
 def encoding_note(display: str, text: TextFile, glob: str) -> str:

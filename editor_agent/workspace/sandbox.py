@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from . import images
+from . import images, rawlines
 from .confined import ChangedError, OutsideError, Tree, split
 from .errors import (
     AlreadyExists,
@@ -227,6 +227,33 @@ class Workspace:
         except NotTextError as exc:
             raise NotText(target.display, exc.kind, len(data)) from None
         return Snapshot(data=data, text=text, stat=info)
+
+    def read_window(
+        self, target: Target, view_range: list[int], limit: int, keep_all: bool = False
+    ) -> tuple[rawlines.Window | None, os.stat_result]:
+        """A `view_range` of a plain UTF-8 file streamed in pieces (`rawlines.scan`; with `keep_all`,
+        the window holds every piece); None if it is not such a file, has an encoding set, or the
+        range is not in it.
+
+        Oversized files are refused as `read` refuses them.
+        """
+        most = max(self.policy.max_file_bytes, self.policy.max_view_bytes)
+        with self._open_regular(target) as (handle, info):
+            if info.st_size > most:
+                raise FileTooLarge(target.display, info.st_size, most)
+            if self.policy.encoding_for(target.relative) is not None:
+                return None, info
+            done = 0
+
+            def read(size: int) -> bytes:
+                nonlocal done
+                piece = handle.read(min(size, most + 1 - done))
+                done += len(piece)
+                if done > most:  # it grew since fstat
+                    raise FileTooLarge(target.display, done, most, growing=True)
+                return piece
+
+            return rawlines.scan(read, view_range[0], view_range[1], limit, keep_all), info
 
     @contextlib.contextmanager
     def _open_regular(self, target: Target) -> Iterator[tuple[BinaryIO, os.stat_result]]:

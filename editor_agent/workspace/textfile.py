@@ -28,6 +28,7 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+BYTE_ORDER_MARKS = tuple(bom for bom, _ in _BOMS)
 
 # Control characters that almost never appear in text (tab, LF, FF, CR and ESC excluded).
 _BINARY_CONTROLS = bytes(set(range(0x20)) - {0x08, 0x09, 0x0A, 0x0C, 0x0D, 0x1B})
