@@ -54,7 +54,8 @@ def editor(root: Path, limit: int, track: bool = False) -> Editor:
 def test_streamed_range_equals_general_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
     monkeypatch.setattr(rawlines, "CHUNK", chunk)
     streamed = 0
-    for seed in range(60):
+    seeds = 60 if chunk >= 7 else 15  # one- and three-byte pieces meet every boundary within a few files
+    for seed in range(seeds):
         data = generate(seed)
         (tmp_path / "f.txt").write_bytes(data)
         lines = TextFile.decode(data).normalized.count("\n") + (0 if data.endswith(b"\n") else 1)
@@ -67,7 +68,9 @@ def test_streamed_range_equals_general_path(tmp_path: Path, monkeypatch: pytest.
                 assert (result.content, result.is_error) == (expected, error), (seed, limit, view_range)
                 target = ed.workspace.resolve("/repo/f.txt")
                 streamed += ed._plain_range(target, view_range) is not None
-    assert streamed > 1700  # of 1800 valid ranges, only those clipped inside a long first line go the general way
+    assert (
+        streamed > 1700 * seeds // 60
+    )  # of 30 valid ranges a file, only those clipped inside a long first line go the general way
 
 
 @pytest.mark.parametrize(
