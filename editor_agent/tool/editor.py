@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pydantic import BaseModel
 from ..errors import ToolError
 from ..safety.changes import ChangeSet
 from ..safety.journal import Journal
-from ..workspace.errors import AlreadyExists, EncodingNotConfirmed, IsDirectory, WorkspaceError
+from ..workspace.errors import AlreadyExists, IsDirectory, WorkspaceError
 from ..workspace.images import ImageBudget, image_block, size_text
 from ..workspace.listing import list_directory
 from ..workspace.sandbox import Snapshot, Target, Workspace
@@ -30,8 +31,8 @@ from ..workspace.textfile import (
     number_lines,
     split_lines,
 )
+from . import replacing, viewing
 from . import texts as messages
-from . import viewing
 from .failures import explain
 from .history import History, digest
 from .inputs import Create, Insert, StrReplace, UndoEdit, View, parse_command
@@ -43,7 +44,7 @@ from .versions import ToolSpec
 if TYPE_CHECKING:
     from ..workspace.watch import WorkspaceWatcher
 
-SNIPPET_LINES = 4
+SNIPPET_LINES = replacing.SNIPPET_LINES
 DEFAULT_OUTPUT_LIMIT = 16000
 ESCALATE_AFTER = 3  # failed str_replace calls in a row on one file before the file itself is shown
 ESCALATE_MAX_LINES = 300
@@ -67,15 +68,15 @@ class Change:
     """One command's edit as a value, computed before anything is written.
 
     `before` is the file's bytes now (None: there is no file, the change creates it); `after` its
-    new content (None: the change removes it); `read` is the read `before` came from, so the write
-    can refuse when the file changed since.
+    new content (None: the change removes it); `read` is the stat of the read `before` came from,
+    so the write can refuse when the file changed since.
     """
 
     command: str
     target: Target
     before: bytes | None
     after: list[bytes | memoryview] | None
-    read: Snapshot | None = None
+    read: os.stat_result | None = None
 
 
 class ToolResult(BaseModel):
@@ -204,25 +205,12 @@ class Editor:
             return text
         return text[: self.output_limit] + "\n" + messages.CLIPPED_OUTPUT
 
-    def _existing_file(self, path: str) -> tuple[Target, Snapshot]:
+    def _existing_file(self, path: str) -> tuple[Target, bytes, os.stat_result]:
         target = self.workspace.resolve(path)
         if self.workspace.existing(target) == "directory":
             raise IsDirectory(target.display)
         self.workspace.check_writable(target)
-        return target, self.workspace.read(target)
-
-    def _splice(
-        self, target: Target, before: Snapshot, start: int, end: int, replacement: str
-    ) -> list[bytes | memoryview]:
-        try:
-            return before.text.splice(before.data, start, end, replacement)
-        except EncodingNotConfirmed as exc:
-            raise exc.at(target.display, target.relative) from None
-        except UnicodeEncodeError as exc:
-            char = exc.object[exc.start : exc.end]
-            raise ToolError(
-                messages.CANNOT_ENCODE.format(path=target.display, encoding=before.text.encoding, char=char)
-            ) from None
+        return target, *self.workspace.read_bytes(target)
 
     def _allow(self, change: Change) -> None:
         """Refuse a write the policy or the approval hook does not allow; nothing is written then."""
@@ -258,7 +246,7 @@ class Editor:
         else:
             assert change.read is not None
             self.workspace.replace(target, after, change.read)
-            links = change.read.stat.st_nlink
+            links = change.read.st_nlink
             if links > 1 and change.command != "undo_edit":
                 note = messages.HARDLINK_NOTE.format(count=links, path=target.display)
         self.changes.note(target.display, target.real, change.before)
@@ -327,7 +315,14 @@ class Editor:
         return messages.CREATED.format(path=target.display) + note
 
     def str_replace(self, command: StrReplace) -> str:
-        target, before = self._existing_file(command.path)
+        target, data, info = self._existing_file(command.path)
+        # Staleness notes and an encoding set for the path need the decoded text: the general path.
+        plain = not self.track_changes and self.workspace.policy.encoding_for(target.relative) is None
+        if plain and (edit := replacing.exact_edit(data, command.old_str, command.new_str)) is not None:
+            self._failures.pop(target.real, None)
+            note = self.apply(Change("str_replace", target, data, edit.pieces, info))
+            return messages.EDITED.format(path=target.display, snippet=edit.snippet) + note
+        before = self.workspace.decoded(target, data, info)
         try:
             match, stale = self._find_match(command, target, before)
         except ToolError as error:
@@ -342,8 +337,8 @@ class Editor:
         end = text_file.to_original_offset(match.end)
         # An empty file has no line endings to follow: new_str is written exactly as sent.
         replacement = match.replacement.replace("\n", text_file.eol) if normalized else (command.new_str or "")
-        pieces = self._splice(target, before, start, end, replacement)
-        note = self.apply(Change("str_replace", target, before.data, pieces, before))
+        pieces = replacing.splice(target, before, start, end, replacement)
+        note = self.apply(Change("str_replace", target, before.data, pieces, before.stat))
         # The reference's snippet: from 4 lines above the edit to 4 lines below its last line.
         line = normalized.count("\n", 0, match.start) + 1
         snippet_start = lines_back(normalized, match.start, SNIPPET_LINES)
@@ -396,7 +391,8 @@ class Editor:
         )
 
     def insert(self, command: Insert) -> str:
-        target, before = self._existing_file(command.path)
+        target, data, info = self._existing_file(command.path)
+        before = self.workspace.decoded(target, data, info)
         stale = self._stale_diff(target, before)
         if stale is not None:
             raise ToolError(messages.STALE_INSERT.format(path=target.display, line=command.insert_line, diff=stale))
@@ -417,8 +413,8 @@ class Editor:
         else:  # after an unterminated last line: keep the file without a final newline (unless the line is empty)
             position, piece = len(normalized), "\n" + text if text else "\n\n"
         offset = text_file.to_original_offset(position)
-        pieces = self._splice(target, before, offset, offset, piece.replace("\n", text_file.eol))
-        note = self.apply(Change("insert", target, before.data, pieces, before))
+        pieces = replacing.splice(target, before, offset, offset, piece.replace("\n", text_file.eol))
+        note = self.apply(Change("insert", target, before.data, pieces, before.stat))
         # The reference's snippet: up to 4 lines before the insertion, the new lines, 4 lines after.
         snippet_start = lines_back(normalized, position - 1, SNIPPET_LINES - 1) if position else 0
         chunk = (
@@ -444,7 +440,7 @@ class Editor:
         snapshot = self.workspace.read(target)
         if snapshot.data != current:
             raise ToolError(messages.UNDO_CONFLICT.format(path=target.display))
-        self.apply(Change("undo_edit", target, current, [previous], snapshot))
+        self.apply(Change("undo_edit", target, current, [previous], snapshot.stat))
         normalized = TextFile.decode(previous).normalized
         body = viewing.numbered(normalized, 1, 0, len(normalized), self.view_limit)[0] if normalized else ""
         return messages.UNDONE.format(path=target.display, body=body)

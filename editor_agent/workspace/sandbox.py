@@ -212,6 +212,10 @@ class Workspace:
 
         `ranged` reads for a `view_range`, which may look into files up to `max_view_bytes`.
         """
+        return self.decoded(target, *self.read_bytes(target, ranged))
+
+    def read_bytes(self, target: Target, ranged: bool = False) -> tuple[bytes, os.stat_result]:
+        """The bytes of a regular file and its stat, refusing special and oversized files as `read` does."""
         limit = max(self.policy.max_file_bytes, self.policy.max_view_bytes) if ranged else self.policy.max_file_bytes
         with self._open_regular(target) as (handle, info):
             if info.st_size > limit:
@@ -222,6 +226,10 @@ class Workspace:
                 data += handle.read(limit + 1 - len(data))
         if len(data) > limit:
             raise FileTooLarge(target.display, len(data), limit, growing=True)
+        return data, info
+
+    def decoded(self, target: Target, data: bytes, info: os.stat_result) -> Snapshot:
+        """`read`'s decode of bytes from `read_bytes`: binary and undecodable files refused."""
         try:
             text = TextFile.decode(data, self.policy.encoding_for(target.relative))
         except NotTextError as exc:
@@ -323,15 +331,15 @@ class Workspace:
 
     # --- writing --------------------------------------------------------------------
 
-    def replace(self, target: Target, pieces: Sequence[bytes | memoryview], before: Snapshot) -> None:
-        """Atomically replace a file read as `before` with the concatenated pieces; refuse if it changed since."""
+    def replace(self, target: Target, pieces: Sequence[bytes | memoryview], before: os.stat_result) -> None:
+        """Atomically replace a file read with stat `before` by the concatenated pieces; refuse if it changed since."""
         self.check_writable(target)
-        mode = stat.S_IMODE(before.stat.st_mode)
+        mode = stat.S_IMODE(before.st_mode)
         if not mode & 0o222:
             raise FileReadOnly(target.display, mode)
-        owner = (before.stat.st_uid, before.stat.st_gid)
+        owner = (before.st_uid, before.st_gid)
         try:
-            self.tree.replace(target.canonical, pieces, mode, expect=before.stat, owner=owner)
+            self.tree.replace(target.canonical, pieces, mode, expect=before, owner=owner)
         except ChangedError:
             raise FileChanged(target.display) from None
         except OSError as exc:
