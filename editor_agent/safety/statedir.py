@@ -13,6 +13,7 @@ verify and is refused.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import hmac
@@ -34,24 +35,46 @@ def _key_path() -> Path:
 
 
 def seal_key() -> bytes:
-    """This user's sealing key, made on first use (32 random bytes, mode 0600)."""
+    """This user's sealing key: 32 random bytes, made on first use (mode 0600).
+
+    It is written whole to a temporary file and then linked into place, so a crash never leaves
+    a short key that would be used (a short or empty key would make seals easy to forge).
+    StateError, one line, when it cannot be read or made.
+    """
     path = _key_path()
+    advice = "set XDG_STATE_HOME to a directory of your own"
     try:
-        data = path.read_bytes()
-        if len(data) >= 32:
-            return data
+        data: bytes | None = path.read_bytes()
     except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        data = None
+    except OSError as exc:
+        raise StateError(f"cannot read the undo journal's key {path}: {exc.strerror}; {advice}") from None
+    if data is not None and len(data) >= 32:
+        return data
+    temporary = path.with_name(f".seal.key.{secrets.token_hex(4)}.tmp")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except FileExistsError:  # made by a process beside this one
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(secrets.token_bytes(32))
-        handle.flush()
-        os.fsync(handle.fileno())
-    return path.read_bytes()
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        if data is not None:
+            os.replace(temporary, path)  # a damaged key: journals sealed with it could not be trusted anyway
+        else:
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass  # made by a process beside this one: use theirs
+    except OSError as exc:
+        raise StateError(f"cannot make the undo journal's key {path}: {exc.strerror}; {advice}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+    data = path.read_bytes()
+    if len(data) < 32:
+        raise StateError(f"the undo journal's key {path} is damaged (only {len(data)} bytes); remove it")
+    return data
 
 
 def seal(key: bytes, context: str, payload: str) -> str:

@@ -185,3 +185,24 @@ def test_a_read_only_run_with_a_state_dir_writes_nothing_in_the_workspace(tmp_pa
     assert {p.name: p.read_bytes() for p in repo.iterdir()} == before  # no .editor-agent/, no edit
     transcripts = list((state / "runs").iterdir())
     assert len(transcripts) == 1 and not (state / "undo").exists()
+
+
+def test_a_key_that_cannot_be_made_is_one_clear_error(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
+    with pytest.raises(StateError, match="cannot (read|make) the undo journal's key .*XDG_STATE_HOME"):
+        Journal(root, RUN)
+
+
+def test_a_short_key_left_by_a_crash_is_replaced_whole(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state-home"))
+    key = tmp_path / "state-home" / "editor-agent" / "seal.key"
+    key.parent.mkdir(parents=True)
+    key.write_bytes(b"")  # a crash between creating the key file and writing it
+    (root / "a.txt").write_text("one\n")
+    editor = edited(root)
+    editor.run({"command": "str_replace", "path": "a.txt", "old_str": "one", "new_str": "ONE"})
+    editor.journal.close()  # type: ignore[union-attr]
+    assert len(key.read_bytes()) == 32 and oct(key.stat().st_mode & 0o777) == "0o600"
+    assert undo_run(root).restored == ["a.txt"]
