@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -15,15 +16,18 @@ from ..errors import UsageError
 from ..workspace.policy import Policy
 
 
-def _number(kind: type, low: float, what: str) -> Any:
-    """An argparse type: a number of `kind` that is at least `low` (a bad value exits 2 with a message)."""
+def _number(kind: type, low: float, what: str, high: float = 1e12) -> Any:
+    """An argparse type: a finite number of `kind` from `low` to `high` (a bad value exits 2 with a message).
+
+    `nan` and `inf` are refused: `nan` compares false with every limit, so it would switch a limit off.
+    """
 
     def parse(text: str) -> Any:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-        if value < low:
+        if not math.isfinite(value) or not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
         return value
 
@@ -32,7 +36,7 @@ def _number(kind: type, low: float, what: str) -> Any:
 
 POSITIVE = _number(int, 1, "a whole number of at least 1")
 NON_NEGATIVE = _number(int, 0, "a whole number of at least 0")
-POSITIVE_FLOAT = _number(float, 1e-9, "a positive number")
+POSITIVE_FLOAT = _number(float, 1e-9, "a positive number (at most 1e9)", 1e9)
 AT_LEAST_TWO = _number(int, 2, "a whole number of at least 2")
 
 

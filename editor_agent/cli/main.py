@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..agent.settings import DEFAULT_ROUNDS
 from ..errors import UsageError as UsageError  # where the CLI's callers look for it
@@ -61,8 +61,19 @@ def _days(text: str) -> float:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse without abbreviations: `--tool` must never quietly become `--tools-file`.
+
+    Subcommands' parsers are of the parent's class, so they inherit this too.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="editor-agent", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="editor-agent", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"editor-agent {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -223,6 +234,17 @@ def print_result(result: JobResult, out: TextIO, as_json: bool) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _model_text(args: argparse.Namespace) -> None:
+    """Text sent to the model must be UTF-8: bytes that are not arrive as lone surrogates, which the API refuses."""
+    for field in ("task", "problem"):
+        value = getattr(args, field, None)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise UsageError(f"the {field} given is not valid UTF-8 text") from None
+
+
 def _job(args: argparse.Namespace, out: TextIO) -> int:
     from ..agent.progress import ConsoleProgress, Progress
     from ..jobs import doc as doc_job
@@ -232,6 +254,7 @@ def _job(args: argparse.Namespace, out: TextIO) -> int:
 
     if args.command == "run" and not args.task and not args.resume:
         raise UsageError("give a TASK, or --resume TRANSCRIPT")
+    _model_text(args)
     if args.command == "run":
         _existing(args.resume, "transcript")
     try:

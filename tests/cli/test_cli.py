@@ -279,3 +279,29 @@ def test_bad_numbers_and_missing_files_exit_2(tmp_path: Path, run_cli: RunCli):
     assert run_cli("replay", str(tmp_path / "none.jsonl"), "--workspace", str(tmp_path)).returncode == 2
     assert run_cli("exec", "--workspace", str(tmp_path), "--tool", "text_editor_20250728",
                 "--max-characters", "-1").returncode == 2  # fmt: skip
+
+
+NUMBERS = [["--max-cost", "nan"], ["--timeout", "nan"], ["--timeout", "inf"], ["--check-timeout", "inf"],
+           ["--check-timeout", "1e300"], ["--max-cost", "-1"]]  # fmt: skip
+
+
+@pytest.mark.parametrize("flags", NUMBERS)
+def test_numbers_that_would_switch_a_limit_off_exit_2(tmp_path: Path, run_cli: RunCli, flags: list[str]):
+    done = run_cli("run", "x", "--workspace", str(tmp_path), "--model", "claude-opus-4-5", *flags)
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert flags[1] in done.stderr
+
+
+def test_flags_are_never_abbreviated(run_cli: RunCli):
+    done = run_cli("tools", "resolve", "claude-sonnet-4-5", "--tool", "x")  # was read as --tools-file x
+    assert done.returncode == 2 and "unrecognized arguments: --tool" in done.stderr
+    batch = run_cli("batch", "tasks.yaml", "--job", "4")  # was read as --jobs 4
+    assert batch.returncode == 2 and "--job" in batch.stderr
+
+
+def test_a_task_that_is_not_utf8_exits_2_before_any_request(tmp_path: Path, run_cli: RunCli):
+    task = b"fix the caf\xe9 bug".decode("utf-8", "surrogateescape")  # what Python makes of such argv bytes
+    done = run_cli("run", task, "--workspace", str(tmp_path), "--model", "claude-opus-4-5", "--base-url",
+                   "http://127.0.0.1:9")  # fmt: skip
+    assert done.returncode == 2 and "not valid UTF-8" in done.stderr and len(done.stderr.splitlines()) == 1
+    assert not (tmp_path / ".editor-agent").exists()  # nothing was started
