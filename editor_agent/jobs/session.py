@@ -123,6 +123,8 @@ def _refuse_bad_combinations(spec: JobSpec, root: Path, repo: Any, resuming: boo
         raise JobError("--resume continues a run in place; it cannot be combined with --isolate")
     if spec.isolate and repo is None:
         raise JobError(f"--isolate needs a git repository, and {root} is not in one")
+    if spec.commit and repo is None:
+        raise JobError(f"--commit needs a git repository, and {root} is not in one")
     if (spec.branch or spec.patch_out) and not spec.isolate:
         raise JobError("--branch and --patch-out go with --isolate")
     if spec.commit and spec.isolate:
@@ -281,7 +283,10 @@ def run_job(
     With `resume_from` (a transcript), an interrupted run continues under its own run id: its
     undo journal and checkpoints go on, and tool calls it already executed are not repeated.
     """
-    resolve_for_run(options.model, options.tool)  # an unknown model and a missing credential are refused
+    resolved = resolve_for_run(options.model, options.tool)  # an unknown model and a missing credential are refused
+    wanted = options.settings.max_output_tokens
+    if wanted is not None and wanted > resolved.max_tokens:
+        raise JobError(f"--max-output-tokens {wanted} is above {resolved.model}'s cap of {resolved.max_tokens} tokens")
     client = client or build_client(options.connection)  # before anything is touched
     root = Path(options.workspace).resolve()
     resumed = read_events(resume_from) if resume_from is not None else None

@@ -298,6 +298,20 @@ def test_outside_git_still_works_and_undoes(tmp_path: Path, cli: Cli):
     assert (plain / "shop.py").read_text() == SHOP
     isolated = cli("fix", "shop.py", "wrong", "--workspace", str(plain), "--model", "claude-opus-4-5", "--isolate")
     assert isolated.returncode == 2 and "--isolate needs a git repository" in isolated.stderr
+    with serve(fix) as server:
+        committed = cli("fix", "shop.py", "wrong", "--workspace", str(plain), "--model", "claude-opus-4-5", "--commit",
+                        server=server)  # fmt: skip
+        assert committed.returncode == 2 and "--commit needs a git repository" in committed.stderr
+        assert server.requests == []  # refused before anything was asked
+    assert (plain / "shop.py").read_text() == SHOP
+
+
+def test_max_output_tokens_above_the_models_cap_is_refused_up_front(repo: Path, cli: Cli):
+    with serve([done()]) as server:
+        ran = cli("run", "look", "--workspace", str(repo), "--model", "claude-opus-4-5", "--max-output-tokens",
+                  "10000000", server=server)  # fmt: skip
+        assert ran.returncode == 2 and "above claude-opus-4-5's cap" in ran.stderr, ran.stderr
+        assert server.requests == []
 
 
 def test_demo_offline(cli: Cli):
