@@ -12,7 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -27,7 +30,7 @@ from ..tool.versions import ModelResolutionError, load_tools_file, resolve_model
 from ..version import __version__
 from ..workspace.sandbox import Workspace
 from .batch import add_batch_parser, run_batch_command
-from .exits import EXIT_FAILED, EXIT_OK, exit_code, fail, report_error
+from .exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, exit_code, fail, report_error
 from .flags import (
     POSITIVE,
     add_job_flags,
@@ -194,14 +197,30 @@ def _exec(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     return EXIT_OK
 
 
-def print_result(result: JobResult, out: TextIO, as_json: bool) -> int:
-    """The end of a job: one JSON object, or a summary and the diff for a person; exit 0 if it succeeded."""
+def _interrupted(result: JobResult, workspace: Path | None) -> int:
+    """After Ctrl-C or SIGTERM: the exact commands to go on or to take the run back; exit 130."""
+    where = f" --workspace {shlex.quote(str(workspace))}" if workspace is not None else ""
+    lines = ["interrupted: the edits made so far are kept"]
+    if result.transcript:
+        lines.append(f"to go on:  editor-agent run --resume {shlex.quote(result.transcript)}{where}")
+    if result.run_id:
+        lines.append(f"to undo:   editor-agent undo{where} --run {shlex.quote(result.run_id)}")
+    for line in lines:
+        print(f"editor-agent: {safe(line, line=True)}", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def print_result(result: JobResult, out: TextIO, as_json: bool, workspace: Path | None = None) -> int:
+    """The end of a job: one JSON object, or a summary and the diff for a person; exit 0 if it succeeded,
+    130 if it was interrupted (with the commands to resume or undo it)."""
     details = result.model_dump(exclude={"diff", "final_text"})
     check = details.get("check")
     failed = not result.succeeded
     if as_json:
         out.write(redact(json.dumps(redact_data(details), default=str)) + "\n")
         out.flush()
+        if result.status == "stopped":
+            return _interrupted(result, workspace)
         return EXIT_FAILED if failed else EXIT_OK
     usage = result.usage
     cost = f" · ${result.cost_usd:.4f}" if result.cost_usd is not None else ""
@@ -229,6 +248,8 @@ def print_result(result: JobResult, out: TextIO, as_json: bool) -> int:
     if result.diff:
         out.write("\n" + safe(result.diff))
     out.flush()
+    if result.status == "stopped":
+        return _interrupted(result, workspace)
     if result.error:
         print(f"editor-agent: error: {safe(result.error, line=True)}", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
@@ -265,7 +286,8 @@ def _job(args: argparse.Namespace, out: TextIO) -> int:
     progress: Progress = Progress() if args.json else ConsoleProgress()
     if args.command == "run" and args.resume:
         spec = JobSpec(kind="run", task="", check=args.check, **flags)
-        return print_result(run_job(spec, options, progress=progress, resume_from=Path(args.resume)), out, args.json)
+        result = run_job(spec, options, progress=progress, resume_from=Path(args.resume))
+        return print_result(result, out, args.json, options.workspace)
     workspace, mount, policy, finish = options.workspace, options.mount, options.policy, None
     if args.command == "run":
         spec = JobSpec(kind="run", task=args.task, check=args.check, **flags)
@@ -288,7 +310,7 @@ def _job(args: argparse.Namespace, out: TextIO) -> int:
         spec = testgen.test_spec(workspace, mount, module, out_file, DEFAULT_ROUNDS["test"], policy)
         spec = spec.model_copy(update=flags)
         finish = testgen.test_report(out_file)
-    return print_result(run_job(spec, options, progress=progress, finish=finish), out, args.json)
+    return print_result(run_job(spec, options, progress=progress, finish=finish), out, args.json, options.workspace)
 
 
 def _demo(args: argparse.Namespace, out: TextIO) -> int:
@@ -377,8 +399,15 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         for stream in (sys.stdout, sys.stderr, sys.stdin):
             if hasattr(stream, "reconfigure"):
                 stream.reconfigure(encoding="utf-8")
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _terminated)  # what CI sends on cancel: end like Ctrl-C
     with redaction.scoped():  # credentials registered by this command are forgotten when it ends
         return _dispatch(args, stdin, stdout or sys.stdout)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM ends a command as Ctrl-C does: the run stops cleanly, with its summary and `end` event."""
+    raise KeyboardInterrupt
 
 
 def _dispatch(args: argparse.Namespace, stdin: TextIO | None, out: TextIO) -> int:

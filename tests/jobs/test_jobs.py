@@ -285,6 +285,30 @@ def test_kill_9_mid_run_leaves_whole_files_and_undo_works(repo: Path, cli: Cli):
     assert (repo / "shop.py").read_text() == SHOP
 
 
+@pytest.mark.slow
+def test_sigterm_ends_the_run_like_ctrl_c_with_its_summary_end_event_and_commands(repo: Path, cli: Cli):
+    turns = [
+        {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
+        {"fault": "slow", "seconds": 60},
+        done(),
+    ]
+    with serve(turns) as server:
+        process = start_run(server, repo)
+        wait_for_requests(server, 2)
+        time.sleep(0.3)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert out.startswith("status: stopped") and "files changed: /repo/shop.py" in out
+    transcript = next((repo / ".editor-agent" / "runs").iterdir())
+    events = [json.loads(line) for line in transcript.read_text().splitlines()]
+    ends = [event for event in events if event["event"] == "end"]
+    assert len(ends) == 1 and ends[0]["status"] == "stopped"
+    assert f"editor-agent run --resume {transcript}" in err and "editor-agent undo --workspace" in err
+    undo = err.split("to undo:", 1)[1].split()[1:]  # the command as printed, run as printed
+    assert cli(*undo).returncode == 0 and (repo / "shop.py").read_text() == SHOP
+
+
 def test_outside_git_still_works_and_undoes(tmp_path: Path, cli: Cli):
     plain = tmp_path / "plain"
     plain.mkdir()
