@@ -18,7 +18,7 @@ import httpx2
 
 from ..api.connection import Connection
 from ..api.errors import describe_api_error
-from ..api.transport import TimeLimitReached
+from ..api.transport import TimeLimitReached, waits
 from ..api.transport import deadline as time_limit
 from ..tool.versions import ResolvedModel
 from .model import DeadlinePassed, ReplyBrokeOff, ReplyFailed
@@ -38,10 +38,16 @@ class SDKModel:
     """Asks the model behind `client`; `resolved` and `tool_type` only go into the texts of API errors."""
 
     def __init__(
-        self, client: anthropic.Anthropic, connection: Connection, resolved: ResolvedModel, tool_type: str = ""
+        self,
+        client: anthropic.Anthropic,
+        connection: Connection,
+        resolved: ResolvedModel,
+        tool_type: str = "",
+        on_wait: Callable[[float, str], None] | None = None,
     ) -> None:
         self.client, self.connection, self.resolved = client, connection, resolved
         self.tool_type = tool_type or resolved.tool.type
+        self.on_wait = on_wait  # hears of each wait before the SDK retries: a person is told, not left guessing
 
     def reply(
         self, body: bytes, headers: dict[str, str], *, deadline: float | None, on_text: Callable[[str], None]
@@ -51,7 +57,7 @@ class SDKModel:
             options["timeout"] = _within(self.client.timeout, deadline - time.monotonic())
         streaming = False
         try:
-            with time_limit(deadline):
+            with time_limit(deadline), waits(self.on_wait):
                 stream = self.client.post(
                     "/v1/messages", cast_to=object, content=body, options=options,
                     stream=True, stream_cls=anthropic.Stream[object],

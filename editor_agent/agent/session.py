@@ -95,8 +95,9 @@ class Session:
         path = transcript or options.transcript or default_transcript(root, None, options.state_dir)
         hook = None if after_tools is None else (lambda turn: after_tools(editor, turn))
         with Transcript(path) as record:
+            announce = None if progress is None else (lambda seconds, why: progress.retry(why, seconds))
             model = SDKModel(client or build_client(options.connection), options.connection, resolved,
-                             editor.description()["tool"])  # fmt: skip
+                             editor.description()["tool"], on_wait=announce)  # fmt: skip
             loop = AgentLoop(model, editor, resolved, connection=options.connection, settings=options.settings,
                              transcript=record, progress=progress, after_tools=hook)  # fmt: skip
             yield cls(editor, loop, record, resolved)

@@ -9,7 +9,7 @@ import anthropic
 from anthropic import Omit
 
 from .connection import DEFAULT_PATH, Connection
-from .transport import StdlibTransport, TimeLimitReached, time_left, wanted
+from .transport import StdlibTransport, TimeLimitReached, announce_wait, time_left, wanted
 
 MAX_RETRY_WAIT = 60.0
 """The longest wait before a retry, whatever `retry-after` a server asks for (the SDK would wait days)."""
@@ -29,8 +29,13 @@ class _Anthropic(anthropic.Anthropic):
         wait = min(super()._calculate_retry_timeout(remaining_retries, options, response_headers), MAX_RETRY_WAIT)
         left = time_left()
         if left is not None and wait >= left:
+            announce_wait(max(0.0, left), "the server asked to wait past the time limit")
             time.sleep(max(0.0, left))
             raise TimeLimitReached("the time limit came before the request could be retried")
+        asked = response_headers is not None and (
+            "retry-after" in response_headers or "retry-after-ms" in response_headers
+        )
+        announce_wait(wait, "the server asked to wait (retry-after)" if asked else "the server did not answer in full")
         return wait
 
 

@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -73,6 +73,26 @@ def deadline(at: float | None) -> Iterator[None]:
 
 class TimeLimitReached(Exception):
     """A request could not be (re)tried before the deadline of the enclosing `deadline` block."""
+
+
+_ON_WAIT: ContextVar[Callable[[float, str], None] | None] = ContextVar("editor_agent_on_wait", default=None)
+
+
+@contextmanager
+def waits(announce: Callable[[float, str], None] | None) -> Iterator[None]:
+    """Waits before a retry in this block (on this thread) are announced: `announce(seconds, why)`."""
+    token = _ON_WAIT.set(announce)
+    try:
+        yield
+    finally:
+        _ON_WAIT.reset(token)
+
+
+def announce_wait(seconds: float, why: str) -> None:
+    """Tell whoever listens (a person's progress line) what is waited for, and how long."""
+    announce = _ON_WAIT.get()
+    if announce is not None:
+        announce(seconds, why)
 
 
 def time_left() -> float | None:

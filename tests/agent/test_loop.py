@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from editor_agent.agent.progress import Progress
+from editor_agent.agent.progress import ConsoleProgress, Progress
 from editor_agent.agent.replay import replay
 from editor_agent.agent.session import new_run_id
 from editor_agent.agent.settings import RunSettings
@@ -276,6 +277,16 @@ def test_retry_after_is_honoured(repo: Path):
         result = run_session(server, repo)
         assert len(server.requests) == 2
     assert result.status == "completed"
+
+
+def test_a_wait_before_a_retry_is_said_on_screen(repo: Path):
+    """A 429 with retry-after pauses the run: the person sees what is waited for and how long."""
+    screen = io.StringIO()
+    turns = [{"fault": "rate_limit", "retry_after": 1}, {"content": [text("ok")], "stop_reason": "end_turn"}]
+    with MessagesServer(Script.model_validate({"turns": turns}), api_key=KEY) as server:
+        result = run_session(server, repo, progress=ConsoleProgress(screen))
+    assert result.status == "completed"
+    assert "the server asked to wait (retry-after); retrying in 1s" in screen.getvalue(), screen.getvalue()
 
 
 def test_a_gateway_path_keeps_retries_and_errors(repo: Path):
