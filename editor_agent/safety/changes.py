@@ -14,9 +14,10 @@ if TYPE_CHECKING:
 
 
 class FileChange(BaseModel):
-    path: str
+    path: str  # as the model sees it (under the mount)
     before: bytes | None
     after: bytes | None
+    relative: str = ""  # relative to the workspace: what a diff names, so `git apply` in the workspace takes it
 
     @property
     def changed(self) -> bool:
@@ -64,7 +65,8 @@ class ChangeSet:
         """Files whose bytes now differ from before the session's first write, sorted by path."""
         changes = []
         for display in self.touched():
-            change = FileChange(path=display, before=self.before(display), after=self.now(display))
+            change = FileChange(path=display, before=self.before(display), after=self.now(display),
+                                relative=self.relative(display))  # fmt: skip
             if change.changed:
                 changes.append(change)
         return changes
@@ -87,8 +89,9 @@ def unified_diff(changes: list[FileChange]) -> str:
     """A `git diff`-like unified diff of the changes (binary-safe: undecodable bytes shown as U+FFFD)."""
     parts = []
     for change in changes:
-        old = "/dev/null" if change.before is None else "a" + change.path
-        new = "/dev/null" if change.after is None else "b" + change.path
+        name = change.relative or change.path.lstrip("/")
+        old = "/dev/null" if change.before is None else "a/" + name
+        new = "/dev/null" if change.after is None else "b/" + name
         diff = difflib.unified_diff(_lines(change.before), _lines(change.after), old, new)
         text = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in diff)
         parts.append(text)

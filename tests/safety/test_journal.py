@@ -115,3 +115,29 @@ def test_a_create_that_fails_records_no_directories(root: Path):
     (root / "a" / "b").mkdir(parents=True)  # the user's own, made later
     report = undo_run(root)
     assert report.removed_directories == [] and (root / "a" / "b").is_dir()
+
+
+def test_the_diff_of_a_run_applies_with_git_apply_in_the_workspace(root: Path, tmp_path: Path):
+    """The summary's diff names files relative to the workspace (not `a/repo/...`), as `git apply` wants."""
+    import shutil
+    import subprocess
+
+    (root / "pkg").mkdir()
+    (root / "pkg" / "shop.py").write_text("def price(total):\n    return total\n")
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    editor = Editor(Workspace(root), tool_by_type("text_editor_20250728"))
+    editor.run(
+        {
+            "command": "str_replace",
+            "path": "/repo/pkg/shop.py",
+            "old_str": "return total",
+            "new_str": "return total * 2",
+        }
+    )
+    editor.run({"command": "create", "path": "/repo/pkg/new.py", "file_text": "x = 1\n"})
+    diff = editor.changes.diff()
+    assert "+++ b/pkg/shop.py" in diff and "+++ b/pkg/new.py" in diff
+    subprocess.run(["git", "apply", "-"], input=diff, text=True, cwd=copy, check=True, capture_output=True)
+    assert (copy / "pkg" / "shop.py").read_bytes() == (root / "pkg" / "shop.py").read_bytes()
+    assert (copy / "pkg" / "new.py").read_text() == "x = 1\n"
