@@ -68,18 +68,11 @@ class _Saved:
 
 
 def _missing(tree: Tree, relative: str) -> list[str]:
-    """The directories a new file at `relative` still needs, deepest first."""
-    parts, missing = split(relative)[:-1], []
-    while parts:
-        try:
-            tree.lstat("/".join(parts))
-            break
-        except FileNotFoundError:
-            missing.append("/".join(parts))
-            parts.pop()
-        except OSError:
-            break
-    return missing
+    """The directories a new file at `relative` still needs, deepest first (none when that cannot be told)."""
+    try:
+        return tree.missing_parents(relative)[0]
+    except OSError:
+        return []
 
 
 @dataclass

@@ -12,17 +12,16 @@ that path's.
 
 from __future__ import annotations
 
-import codecs
 from dataclasses import dataclass
 
 from ..errors import ToolError
 from ..workspace.errors import EncodingNotConfirmed
+from ..workspace.rawlines import plain_utf8
 from ..workspace.sandbox import Snapshot, Target
-from ..workspace.textfile import BYTE_ORDER_MARKS, number_lines, split_lines
+from ..workspace.textfile import lines_back, lines_forward, number_lines, split_lines
 from . import texts as messages
 
 SNIPPET_LINES = 4  # lines shown above and below an edit
-CHUNK = 1 << 16  # bytes validated at a time: no whole-file `str` for a non-ASCII file either
 
 
 @dataclass(frozen=True)
@@ -31,26 +30,6 @@ class Edit:
 
     pieces: list[bytes | memoryview]
     snippet: str
-
-
-def plain_utf8(data: bytes) -> bool:
-    """Whether `data` is non-empty UTF-8 without a byte-order mark, NUL or carriage return.
-
-    Such bytes decode (as `TextFile.decode` would) to text that needs no line-ending mapping.
-    """
-    if not data or data.startswith(BYTE_ORDER_MARKS) or b"\x00" in data or b"\r" in data:
-        return False
-    if data.isascii():
-        return True
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(data)
-    try:
-        for start in range(0, len(data), CHUNK):
-            decoder.decode(view[start : start + CHUNK])
-        decoder.decode(b"", True)
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def exact_edit(data: bytes, old_str: str, new_str: str | None) -> Edit | None:
@@ -70,8 +49,8 @@ def exact_edit(data: bytes, old_str: str, new_str: str | None) -> Edit | None:
     view = memoryview(data)
     # The general path's snippet: from 4 lines above the edit to 4 lines below its last line.
     line = data.count(b"\n", 0, start) + 1
-    first = _lines_back(data, start, SNIPPET_LINES)
-    last = _lines_forward(data, end, SNIPPET_LINES + 1)
+    first = lines_back(data, start, SNIPPET_LINES)
+    last = lines_forward(data, end, SNIPPET_LINES + 1)
     chunk = data[first:start].decode("utf-8") + new + data[end:last].decode("utf-8")
     snippet = number_lines(split_lines(chunk), max(1, line - SNIPPET_LINES))
     return Edit([view[:start], middle, view[end:]], snippet)
@@ -89,23 +68,3 @@ def splice(target: Target, before: Snapshot, start: int, end: int, replacement: 
         raise ToolError(
             messages.CANNOT_ENCODE.format(path=target.display, encoding=before.text.encoding, char=char)
         ) from None
-
-
-def _lines_back(data: bytes, offset: int, count: int) -> int:
-    """`textfile.lines_back` on bytes: the start of the line `count` lines above the one holding `offset`."""
-    start = data.rfind(b"\n", 0, offset) + 1
-    for _ in range(count):
-        if start == 0:
-            break
-        start = data.rfind(b"\n", 0, start - 1) + 1
-    return start
-
-
-def _lines_forward(data: bytes, offset: int, count: int) -> int:
-    """`textfile.lines_forward` on bytes: just after the `count`-th line break at or after `offset`."""
-    for _ in range(count):
-        found = data.find(b"\n", offset)
-        if found < 0:
-            return len(data)
-        offset = found + 1
-    return offset

@@ -382,6 +382,19 @@ class Tree:
             pass
         return made
 
+    def missing_parents(self, relative: str) -> tuple[list[str], str | None]:
+        """The directories a new file at `relative` still needs (deepest first), and the nearest existing
+        ancestor when it is not a directory (None when it is one)."""
+        parts = split(relative)[:-1]
+        for depth in range(len(parts), 0, -1):
+            try:
+                info = self.lstat("/".join(parts[:depth]))
+            except FileNotFoundError:
+                continue
+            missing = ["/".join(parts[:d]) for d in range(len(parts), depth, -1)]
+            return missing, None if stat.S_ISDIR(info.st_mode) else "/".join(parts[:depth])
+        return ["/".join(parts[:d]) for d in range(len(parts), 0, -1)], None
+
     def append_handle(self, relative: str, mode: int = 0o600) -> int:
         """A descriptor for appending to a file, created with `mode` if missing (never through a link)."""
         with self.parent(relative) as (directory, name):

@@ -5,7 +5,7 @@ the file's size twice. Here the file is read in pieces that are checked as they 
 checks `TextFile.decode` would make) and only the range's bytes are kept. Whenever the file is not
 plain (a byte-order mark, a NUL, a carriage return, invalid UTF-8) or the range is not inside it,
 `scan` gives up with None and the caller takes the general path, so every answer, message and
-error stays that path's.
+error stays that path's. `plain_utf8` is the same rule for bytes already read (an exact str_replace).
 """
 
 from __future__ import annotations
@@ -35,6 +35,26 @@ def _line_start(chunk: bytes, newlines: int, start: int = 0) -> int:
     for _ in range(newlines):
         start = chunk.index(b"\n", start) + 1
     return start
+
+
+def plain_utf8(data: bytes) -> bool:
+    """Whether `data` is non-empty UTF-8 without a byte-order mark, NUL or carriage return.
+
+    Such bytes decode (as `TextFile.decode` would) to text that needs no line-ending mapping.
+    """
+    if not data or data.startswith(BYTE_ORDER_MARKS) or b"\x00" in data or b"\r" in data:
+        return False
+    if data.isascii():
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), CHUNK):  # no whole-file `str`, ASCII or not
+            decoder.decode(view[start : start + CHUNK])
+        decoder.decode(b"", True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def scan(read: Callable[[int], bytes], first: int, last: int, limit: int, keep_all: bool = False) -> Window | None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import images, rawlines
-from .confined import ChangedError, OutsideError, Tree, split
+from .confined import ChangedError, OutsideError, Tree
 from .errors import (
     AlreadyExists,
     FileChanged,
@@ -393,19 +393,13 @@ class Workspace:
 
     def _missing_parents(self, target: Target) -> list[str]:
         """The directories a new file still needs (relative, deepest first); a file in the way is an error."""
-        parts = split(target.canonical)[:-1]
-        for depth in range(len(parts), 0, -1):
-            relative = "/".join(parts[:depth])
-            try:
-                info = self.tree.lstat(relative)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                raise self.failure(target, exc, writing=True) from None
-            if not stat.S_ISDIR(info.st_mode):
-                raise ParentNotDirectory(target.display, self.display(relative))
-            return ["/".join(parts[:d]) for d in range(len(parts), depth, -1)]
-        return ["/".join(parts[:d]) for d in range(len(parts), 0, -1)]
+        try:
+            missing, in_the_way = self.tree.missing_parents(target.canonical)
+        except OSError as exc:
+            raise self.failure(target, exc, writing=True) from None
+        if in_the_way is not None:
+            raise ParentNotDirectory(target.display, self.display(in_the_way))
+        return missing
 
     def remove(self, target: Target) -> None:
         self.check_writable(target)

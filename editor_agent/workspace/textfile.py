@@ -16,7 +16,7 @@ import operator
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, AnyStr, cast
 
 from .errors import EncodingNotConfirmed
 
@@ -329,20 +329,26 @@ def line_offset(text: str, line: int, from_line: int = 1, from_offset: int = 0) 
     return size
 
 
-def lines_back(text: str, offset: int, count: int) -> int:
-    """Start of the line `count` lines above the one containing `offset` (0 if there are fewer)."""
-    start = text.rfind("\n", 0, offset) + 1
+def _newline(text: AnyStr) -> AnyStr:
+    return cast(AnyStr, "\n" if isinstance(text, str) else b"\n")
+
+
+def lines_back(text: AnyStr, offset: int, count: int) -> int:
+    """Start of the line `count` lines above the one containing `offset` (0 if there are fewer); text or bytes."""
+    newline = _newline(text)
+    start = text.rfind(newline, 0, offset) + 1
     for _ in range(count):
         if start == 0:
             break
-        start = text.rfind("\n", 0, start - 1) + 1
+        start = text.rfind(newline, 0, start - 1) + 1
     return start
 
 
-def lines_forward(text: str, offset: int, count: int) -> int:
-    """Offset just after the `count`-th line break at or after `offset` (len(text) if there are fewer)."""
+def lines_forward(text: AnyStr, offset: int, count: int) -> int:
+    """Just after the `count`-th line break at or after `offset` (len(text) if there are fewer); text or bytes."""
+    newline = _newline(text)
     for _ in range(count):
-        found = text.find("\n", offset)
+        found = text.find(newline, offset)
         if found < 0:
             return len(text)
         offset = found + 1
