@@ -266,14 +266,17 @@ def test_person_editing_during_a_paused_turn_is_not_overwritten(repo: Path):
     assert "+# a line the person added" in result_message
 
 
+# One edit, then a reply that does not come for a minute: a run to stop from outside mid-way.
+EDIT_THEN_STALL = [
+    {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
+    {"fault": "slow", "seconds": 60},
+    done(),
+]
+
+
 @pytest.mark.slow  # a real process, killed by a signal
 def test_kill_9_mid_run_leaves_whole_files_and_undo_works(repo: Path, cli: Cli):
-    turns = [
-        {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
-        {"fault": "slow", "seconds": 60},
-        done(),
-    ]
-    with serve(turns) as server:
+    with serve(EDIT_THEN_STALL) as server:
         process = start_run(server, repo)
         wait_for_requests(server, 2)
         os.kill(process.pid, signal.SIGKILL)
@@ -287,12 +290,7 @@ def test_kill_9_mid_run_leaves_whole_files_and_undo_works(repo: Path, cli: Cli):
 
 @pytest.mark.slow
 def test_sigterm_ends_the_run_like_ctrl_c_with_its_summary_end_event_and_commands(repo: Path, cli: Cli):
-    turns = [
-        {"content": [use("str_replace", path="/repo/shop.py", old_str="* percent\n", new_str="* percent / 100\n")]},
-        {"fault": "slow", "seconds": 60},
-        done(),
-    ]
-    with serve(turns) as server:
+    with serve(EDIT_THEN_STALL) as server:
         process = start_run(server, repo)
         wait_for_requests(server, 2)
         time.sleep(0.3)
