@@ -11,6 +11,7 @@ open a `Session` and drive its `loop`; nothing else builds an `Editor` for a mod
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from ..safety.journal import Journal
 from ..safety.statedir import StateDir
 from ..tool.editor import Editor
 from ..tool.versions import ModelResolutionError, ResolvedModel, resolve_model, tool_by_type
+from ..workspace.policy import Policy
 from ..workspace.sandbox import Workspace
 from ..workspace.watch import WorkspaceWatcher
 from .loop import AgentLoop
@@ -58,6 +60,18 @@ def default_transcript(workspace: Path, run_id: str | None = None, state_dir: Pa
     return StateDir.open(workspace, state_dir).file_path(f"{RUNS_DIR}/{run_id or new_run_id()}.jsonl")
 
 
+def _hiding_state(options: RunOptions) -> Policy:
+    """The run's policy, also hiding a `--state-dir` that lies inside the workspace: its journal, blobs
+    and transcripts are the tool's, never the model's (`.editor-agent/` is hidden already)."""
+    if options.state_dir is None:
+        return options.policy
+    top = Path(os.path.realpath(options.workspace))
+    state = Path(os.path.realpath(options.state_dir))
+    if state == top or top not in state.parents:
+        return options.policy
+    return options.policy.model_copy(update={"hidden": (*options.policy.hidden, state.relative_to(top).as_posix())})
+
+
 @dataclass
 class Session:
     """An assembled run: the editor the model uses, the loop that talks to it, the record it writes."""
@@ -89,7 +103,7 @@ class Session:
         """
         resolved = resolve_for_run(options.model, options.tool)
         root = Path(workdir if workdir is not None else options.workspace)
-        workspace = Workspace(root, mount=options.mount, policy=options.policy)
+        workspace = Workspace(root, mount=options.mount, policy=_hiding_state(options))
         editor = Editor(workspace, resolved.tool, max_characters=options.max_characters, strict=options.strict,
                         journal=journal, watcher=watcher)  # fmt: skip
         path = transcript or options.transcript or default_transcript(root, None, options.state_dir)

@@ -206,3 +206,25 @@ def test_a_short_key_left_by_a_crash_is_replaced_whole(root: Path, tmp_path: Pat
     editor.journal.close()  # type: ignore[union-attr]
     assert len(key.read_bytes()) == 32 and oct(key.stat().st_mode & 0o777) == "0o600"
     assert undo_run(root).restored == ["a.txt"]
+
+
+def test_a_state_dir_inside_the_workspace_is_hidden_from_the_model(root: Path):
+    """`--state-dir` may name any directory, even one in the workspace: the model must not read or
+    rewrite the journal, blobs or transcripts there either."""
+    import anthropic
+
+    from editor_agent import RunOptions
+    from editor_agent.agent.session import Session
+
+    state = root / "my-state"
+    journal = Journal(root, RUN, state)
+    options = RunOptions(workspace=root, model="claude-opus-4-5", state_dir=state, transcript=root.parent / "t.jsonl")
+    client = anthropic.Anthropic(api_key="unused", base_url="http://127.0.0.1:9")  # no request is made
+    with Session.open(options, journal=journal, client=client) as session:
+        for call in ({"command": "view", "path": "/repo/my-state/undo"},
+                     {"command": "create", "path": "/repo/my-state/undo/x", "file_text": "x"}):  # fmt: skip
+            result = session.editor.run(call)
+            assert result.is_error and "hidden by the workspace policy" in str(result.content), result.content
+        listing = session.editor.run({"command": "view", "path": "/repo"})
+        assert "my-state" not in str(listing.content)
+    journal.close()
